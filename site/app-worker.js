@@ -1,0 +1,99 @@
+// App worker bootstrap: loads Pyodide and the site's packages by name from the site's own
+// lock file, then hands over to Python (localyst.ui), which builds the Panel app. Speaks
+// Panel's pyodide-worker protocol with loader.js: render, patch, idle, rendered.
+"use strict";
+
+importScripts("pyodide/pyodide.js");
+
+const siteRoot = new URL("./", self.location).href;
+let pyodide = null;
+
+function status(stage, detail, progress) {
+  self.postMessage({ type: "status", stage, detail, progress });
+}
+
+function sendPatch(patch, buffers) {
+  self.postMessage({ type: "patch", patch, buffers });
+}
+
+// Counts the package files as they arrive, so the progress bar moves with real work.
+const packageProgress = { expected: 0, done: 0 };
+const realFetch = self.fetch.bind(self);
+self.fetch = async (input, init) => {
+  const response = await realFetch(input, init);
+  const url = typeof input === "string" ? input : input.url;
+  const name = url.split("/").pop();
+  if (/\.(whl|zip)$/.test(name) && packageProgress.expected > 0) {
+    packageProgress.done += 1;
+    const share = Math.min(1, packageProgress.done / packageProgress.expected);
+    status("Loading packages", `${packageProgress.done} of ${packageProgress.expected} · ${name.split("-")[0]}`, 30 + 55 * share);
+  }
+  return response;
+};
+
+async function start(search) {
+  status("Loading the Python runtime", "Pyodide 0.27.7", 5);
+  pyodide = await loadPyodide({
+    indexURL: siteRoot + "pyodide/",
+    lockFileURL: siteRoot + "pyodide/pyodide-lock.json",
+  });
+  status("Loading packages", "resolving", 30);
+  await pyodide.loadPackage(["localyst"], {
+    messageCallback: (msg) => {
+      const listed = /^Loading (.+)$/.exec(msg);
+      if (listed) packageProgress.expected = listed[1].split(", ").length;
+    },
+    errorCallback: (msg) => status("Loading packages", msg),
+  });
+  status("Starting the app", "Panel", 88);
+  pyodide.globals.set("sendPatch", sendPatch);
+  pyodide.globals.set("page_search", search);
+  pyodide.globals.set("panel_cdn_root", siteRoot + "vendor/panel/");
+  const result = await pyodide.runPythonAsync(`
+import os
+import pyodide.ffi
+# Panel 1.8 expects pyodide.ffi.jsnull, which only exists from Pyodide 0.28.
+pyodide.ffi.jsnull = getattr(pyodide.ffi, "jsnull", object())
+os.environ["PANEL_CDN_ROOT"] = panel_cdn_root
+from localyst.ui.worker import render
+await render(page_search)
+`);
+  const [docsJson, renderItems, rootIds] = result.toJs();
+  result.destroy();
+  status("Starting the app", "drawing", 95);
+  self.postMessage({ type: "render", docs_json: docsJson, render_items: renderItems, root_ids: rootIds });
+}
+
+async function linkDocument() {
+  await pyodide.runPythonAsync(`
+from localyst.ui.worker import link
+link(sendPatch)
+`);
+  self.postMessage({ type: "ready" });
+}
+
+async function applyPatch(patch) {
+  try {
+    pyodide.globals.set("incoming_patch", patch);
+    await pyodide.runPythonAsync(`
+from localyst.ui.worker import apply_patch
+apply_patch(incoming_patch)
+`);
+  } finally {
+    self.postMessage({ type: "idle" });
+  }
+}
+
+function reportFailure(err) {
+  const text = String(err && err.message ? err.message : err);
+  const lines = text.trim().split("\n");
+  console.error(text);
+  self.postMessage({ type: "error", message: lines[lines.length - 1] || text });
+}
+
+self.onmessage = (event) => {
+  const msg = event.data;
+  if (msg.type === "start") start(msg.search).catch(reportFailure);
+  else if (msg.type === "rendered") linkDocument().catch(reportFailure);
+  else if (msg.type === "patch") applyPatch(msg.patch).catch(reportFailure);
+};

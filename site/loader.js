@@ -1,0 +1,119 @@
+// Main-thread loader: shows start-up progress, starts the app worker, and renders the
+// Bokeh document the worker sends. All application logic lives in Python in the worker.
+"use strict";
+
+(function () {
+  const status = { stage: "starting", detail: "", progress: 0, ready: false, error: null, build: "__BUILD_ID__" };
+  window.localyst = status;
+
+  const $ = (id) => document.getElementById(id);
+  const domReady = new Promise((resolve) => {
+    if (document.readyState !== "loading") resolve();
+    else document.addEventListener("DOMContentLoaded", resolve, { once: true });
+  });
+
+  function showStage(stage, detail, progress) {
+    status.stage = stage;
+    status.detail = detail || "";
+    if (typeof progress === "number") status.progress = Math.max(status.progress, progress);
+    domReady.then(() => {
+      $("stage-name").textContent = stage;
+      $("stage-detail").textContent = detail ? " · " + detail : "";
+      $("progress-fill").style.width = status.progress + "%";
+      document.querySelector(".progress").setAttribute("aria-valuenow", String(Math.round(status.progress)));
+    });
+  }
+
+  function fail(message) {
+    status.error = message;
+    status.stage = "failed";
+    domReady.then(() => {
+      document.body.classList.add("load-failed");
+      $("load-error").hidden = false;
+      $("load-error-text").textContent = message;
+      $("load-retry").onclick = () => location.reload();
+    });
+  }
+
+  const worker = new Worker("app-worker.js");
+  let jsdoc = null;
+  let patching = 0;
+  let busy = false;
+  let queue = [];
+
+  function sendChange(event) {
+    if ((event.setter_id != null && event.setter_id === "py") || patching > 0) return;
+    if (busy && event.model && event.attr) {
+      queue = queue.filter((old) => !(old.model === event.model && old.attr === event.attr));
+      queue.push(event);
+      return;
+    }
+    busy = true;
+    worker.postMessage({ type: "patch", patch: jsdoc.create_json_patch([event]) });
+  }
+
+  async function render(msg) {
+    await domReady;
+    if (!window.Bokeh || !window.Bokeh.Panel) {
+      fail("The page's display library (BokehJS/Panel in vendor/) did not load. Reload the page; if it persists, the site is incomplete.");
+      return;
+    }
+    const docsJson = JSON.parse(msg.docs_json);
+    const renderItems = JSON.parse(msg.render_items);
+    const rootIds = JSON.parse(msg.root_ids);
+    const app = $("app");
+    const roots = {};
+    for (const rootId of rootIds) {
+      const el = document.createElement("div");
+      el.id = "root-" + rootId;
+      el.style.display = "contents";
+      app.appendChild(el);
+      roots[rootId] = el.id;
+    }
+    renderItems[0].roots = roots;
+    renderItems[0].root_ids = rootIds;
+    app.hidden = false;
+    const [views] = await window.Bokeh.embed.embed_items(docsJson, renderItems);
+    jsdoc = [...views.roots.values()][0].model.document;
+    jsdoc.on_change(sendChange, false);
+    worker.postMessage({ type: "rendered" });
+    $("loading").remove();
+  }
+
+  worker.onmessage = (event) => {
+    const msg = event.data;
+    if (msg.type === "status") {
+      showStage(msg.stage, msg.detail, msg.progress);
+    } else if (msg.type === "render") {
+      render(msg).catch((err) => fail("Rendering the app failed: " + err));
+    } else if (msg.type === "ready") {
+      status.stage = "ready";
+      status.progress = 100;
+      status.ready = true;
+      document.body.classList.add("app-ready");
+    } else if (msg.type === "patch") {
+      try {
+        patching += 1;
+        jsdoc.apply_json_patch(msg.patch, msg.buffers);
+      } finally {
+        patching -= 1;
+      }
+    } else if (msg.type === "idle") {
+      if (queue.length) {
+        worker.postMessage({ type: "patch", patch: jsdoc.create_json_patch(queue) });
+        queue = [];
+      } else {
+        busy = false;
+      }
+    } else if (msg.type === "error") {
+      fail(msg.message);
+    }
+  };
+  worker.onerror = (event) => {
+    event.preventDefault();
+    fail("The app worker stopped: " + (event.message || "it could not be loaded (app-worker.js)"));
+  };
+
+  showStage("Starting", "app worker", 1);
+  worker.postMessage({ type: "start", search: location.search, href: location.href });
+})();
