@@ -1,0 +1,31 @@
+"""The LLM client: OpenAI-compatible endpoints over the openai SDK, in CPython and in Pyodide.
+
+It knows nothing of the UI; failures become ``Problem``s a person can act on.
+"""
+
+from ._client import make_client
+from ._endpoints import PRESETS, Endpoint, Preset
+from ._errors import Problem, describe
+from ._events import Event, Finished, TextDelta, ToolCall, ToolCallDelta, Usage
+from ._exceptions import CorsRefused, StreamCut
+from ._stream import list_models, stream_chat, test_connection
+
+__all__ = [
+    "PRESETS",
+    "CorsRefused",
+    "Endpoint",
+    "Event",
+    "Finished",
+    "Preset",
+    "Problem",
+    "StreamCut",
+    "TextDelta",
+    "ToolCall",
+    "ToolCallDelta",
+    "Usage",
+    "describe",
+    "list_models",
+    "make_client",
+    "stream_chat",
+    "test_connection",
+]

@@ -1,0 +1,41 @@
+"""Builds the SDK client for an endpoint, sending only headers the endpoint accepts."""
+
+from __future__ import annotations
+
+import httpx2
+import openai
+
+from ._endpoints import Endpoint
+
+TIMEOUT = httpx2.Timeout(300.0, connect=15.0)  # local models can take minutes to load before the first token
+MAX_RETRIES = 2  # the SDK's default: retries 408/409/429/5xx and connection errors, honouring Retry-After
+_NO_KEY = "no-key"  # the SDK insists on a key; this placeholder is never sent (see _clean_headers)
+
+
+def make_client(endpoint: Endpoint, *, max_retries: int = MAX_RETRIES) -> openai.AsyncOpenAI:
+    """An async client (the only kind that works in the browser) for ``endpoint``.
+
+    Outside api.openai.com the SDK's ``x-stainless-*`` telemetry headers are dropped:
+    they trigger CORS preflights that servers such as Ollama refuse. With no key, no
+    ``Authorization`` header goes out at all, which every keyless local server accepts.
+    """
+    hooks = {"request": [_clean_headers(strip_stainless=not endpoint.is_openai, keyless=not endpoint.api_key)]}
+    return openai.AsyncOpenAI(
+        api_key=endpoint.api_key or _NO_KEY,
+        base_url=endpoint.base_url.strip().rstrip("/"),
+        timeout=TIMEOUT,
+        max_retries=max_retries,
+        http_client=openai.DefaultAsyncHttpxClient(timeout=TIMEOUT, event_hooks=hooks),
+    )
+
+
+def _clean_headers(*, strip_stainless: bool, keyless: bool):
+    """An httpx2 request hook: it runs on every attempt, after the SDK has set its headers."""
+
+    async def clean(request: httpx2.Request) -> None:
+        for name in list(request.headers):
+            lower = name.lower()
+            if (strip_stainless and lower.startswith("x-stainless-")) or (keyless and lower == "authorization"):
+                del request.headers[name]
+
+    return clean
