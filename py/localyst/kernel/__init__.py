@@ -1,0 +1,23 @@
+"""The execution core of the browser kernel: runs the Python a model writes.
+
+It knows nothing of the model or the page. It imports and runs in plain CPython (the
+tests) and in Pyodide, where the kernel worker's bootstrap drives it.
+"""
+
+from ._display import display
+from ._kernel import Kernel
+from ._outputs import BOKEH_MIME, TABLE_MIME, CellResult, Output
+from ._packages import MissingModules, imports_of, missing_modules, unavailable_message
+
+__all__ = [
+    "BOKEH_MIME",
+    "TABLE_MIME",
+    "CellResult",
+    "Kernel",
+    "MissingModules",
+    "Output",
+    "display",
+    "imports_of",
+    "missing_modules",
+    "unavailable_message",
+]

@@ -1,0 +1,63 @@
+"""Which packages a cell needs, so the worker can load the ones the site ships first."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+
+def imports_of(code: str) -> set[str]:
+    """Top-level names of the modules `code` imports anywhere (`import a.b` gives "a").
+
+    Relative imports are the person's own modules, not packages; code that does not
+    parse imports nothing (running it will report the syntax error).
+    """
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return set()
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.partition(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.partition(".")[0])
+    return names
+
+
+@dataclass(frozen=True)
+class MissingModules:
+    """`packages`: site packages to load before running; `unknown`: modules nobody provides."""
+
+    packages: list[str]
+    unknown: list[str]
+
+
+def missing_modules(code: str, available: Mapping[str, str]) -> MissingModules:
+    """Sort the modules `code` imports that are not importable yet.
+
+    `available` maps import names to the names of the packages the site ships
+    (`{"sklearn": "scikit-learn", "PIL": "pillow", ...}`, from pyodide-lock.json).
+    """
+    packages: set[str] = set()
+    unknown: set[str] = set()
+    for name in imports_of(code):
+        if name in sys.modules or importlib.util.find_spec(name) is not None:
+            continue
+        if name in available:
+            packages.add(available[name])
+        else:
+            unknown.add(name)
+    return MissingModules(sorted(packages), sorted(unknown))
+
+
+def unavailable_message(module: str, available_packages: Iterable[str]) -> str:
+    """The explanation given (to the person and the model) for a module the site lacks."""
+    names = ", ".join(sorted(set(available_packages), key=str.lower)) or "the standard library only"
+    return (
+        f"No module named '{module}'. This browser kernel can use: {names}; "
+        "it cannot install packages from the internet."
+    )
