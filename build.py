@@ -122,6 +122,25 @@ PANEL_DIST = [
 #: browser picks those over woff2/woff/ttf, so they are not shipped.
 TABLER_FONTS = ["tabler-icons.woff2", "tabler-icons.woff", "tabler-icons.ttf"]
 
+#: Wheels the site ships slimmed: the browser gets BokehJS and Panel's JS/CSS from vendor/,
+#: so the copies inside the wheels would only cost download time and worker memory (the
+#: panel wheel is ~30 MB, nearly all panel/dist/bundled). This follows what Panel itself
+#: does for its Pyodide wheels (scripts/build_pyodide_wheels.py: Bokeh without its .js,
+#: .d.ts, .tsbuildinfo and bokeh.json outside bokeh/core/_templates; Panel built with
+#: PANEL_LITE, i.e. without dist/bundled). Source maps go too. The pinned PyPI file is
+#: verified first; the slim wheel is rewritten deterministically with a matching RECORD.
+def _slim_bokeh(path: str) -> bool:
+    if path.startswith("bokeh/core/_templates"):
+        return False
+    return path.endswith((".js", ".d.ts", ".tsbuildinfo", ".map", "bokeh.json"))
+
+
+def _slim_panel(path: str) -> bool:
+    return path.startswith("panel/dist/bundled/") or path.endswith(".map")
+
+
+SLIM_WHEELS = {"bokeh": _slim_bokeh, "panel": _slim_panel}
+
 BUILD_ID_TOKEN = "__BUILD_ID__"
 
 #: The target interpreter, for evaluating dependency markers.
@@ -338,14 +357,15 @@ def _record_hash(data: bytes) -> str:
     return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
-def write_wheel(dest: Path, files: dict[str, bytes], distinfo: str, metadata: str, extra_distinfo: dict[str, bytes] | None = None) -> bytes:
+def write_wheel(dest: Path, files: dict[str, bytes], distinfo: str, metadata: str,
+                extra_distinfo: dict[str, bytes] | None = None, wheel_meta: bytes | None = None) -> bytes:
     """Write a pure py3-none-any wheel deterministically; returns its bytes.
 
     files: archive path -> content (package files). Entries are sorted, timestamps fixed,
     permissions fixed; .dist-info comes last with RECORD at the very end.
     """
-    wheel_meta = ("Wheel-Version: 1.0\nGenerator: localyst-build.py\nRoot-Is-Purelib: true\n"
-                  "Tag: py3-none-any\n").encode()
+    wheel_meta = wheel_meta or ("Wheel-Version: 1.0\nGenerator: localyst-build.py\nRoot-Is-Purelib: true\n"
+                                "Tag: py3-none-any\n").encode()
     di_files = {f"{distinfo}/METADATA": metadata.encode("utf-8"), f"{distinfo}/WHEEL": wheel_meta}
     for k, v in (extra_distinfo or {}).items():
         di_files[f"{distinfo}/{k}"] = v
@@ -419,6 +439,20 @@ def repack_sdist(sdist: Path, art: Artifact, out_dir: Path) -> tuple[str, bytes]
     (out_dir / file_name)  # noqa: B018
     top = {"markupsafe": "markupsafe\n", "yaml": "yaml\n"}[pkg]
     return file_name, top.encode()
+
+
+def slim_wheel(src: Path, dest: Path, drop) -> bytes:
+    """Rewrite a wheel without the members drop(path) selects (deterministically)."""
+    with zipfile.ZipFile(src) as zf:
+        members = {n: zf.read(n) for n in zf.namelist() if not n.endswith("/")}
+    distinfo = sorted({n.split("/", 1)[0] for n in members if n.split("/", 1)[0].endswith(".dist-info")})[0]
+    files = {n: d for n, d in members.items() if not n.startswith(distinfo + "/") and not drop(n)}
+    meta = members[f"{distinfo}/METADATA"].decode("utf-8")
+    extra = {n[len(distinfo) + 1:]: d for n, d in members.items()
+             if n.startswith(distinfo + "/") and n[len(distinfo) + 1:] not in ("METADATA", "WHEEL", "RECORD")}
+    wheel_txt = members[f"{distinfo}/WHEEL"]
+    data = write_wheel(dest, files, distinfo, meta, extra, wheel_meta=wheel_txt)
+    return data
 
 
 def pyproject_version() -> str:
@@ -759,9 +793,12 @@ def _build_into(out: Path, pins: Pins, offline: bool) -> dict:
         if info.name in packages:
             raise BuildError(f"{art.file}: {info.name} is already provided by the official Pyodide file "
                              f"{packages[info.name]['file_name']}; remove it from pins.toml")
-        shutil.copyfile(path, pyo / art.file)
+        if info.name in SLIM_WHEELS:
+            shas[info.name] = sha256_bytes(slim_wheel(path, pyo / art.file, SLIM_WHEELS[info.name]))
+        else:
+            shutil.copyfile(path, pyo / art.file)
+            shas[info.name] = art.sha256
         infos[info.name] = info
-        shas[info.name] = art.sha256
         wheel_paths[info.name] = path
 
     log(f"pure wheels built from sdists ({len(pins.sdists)})")

@@ -1,0 +1,384 @@
+"""build.py: pins and verification, the site lock, the outside-reference scan,
+reproducibility, and the development server.
+
+The first build of a session uses the normal download cache ($LOCALYST_CACHE or
+~/.cache/localyst) and may download (~100 MB from PyPI and npm on an empty cache); every
+other build here runs --offline from that cache (or from a tampered copy of it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import build  # noqa: E402
+from packaging.utils import canonicalize_name  # noqa: E402
+
+
+def run_build(out: Path, *args: str, cache: Path | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    if cache is not None:
+        env["LOCALYST_CACHE"] = str(cache)
+    return subprocess.run([sys.executable, str(REPO / "build.py"), "--out", str(out), *args],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+
+
+def tree(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    """One build with the normal cache (downloads what is missing)."""
+    out = tmp_path_factory.mktemp("build") / "site"
+    r = run_build(out)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def site_lock(site) -> dict:
+    return json.loads((site / "pyodide" / "pyodide-lock.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def official_lock() -> dict:
+    import tarfile
+    pins = build.load_pins()
+    tgz = build.cache_dir() / "downloads" / pins.pyodide.file
+    with tarfile.open(tgz) as tf:
+        return json.load(tf.extractfile("package/pyodide-lock.json"))
+
+
+@pytest.fixture()
+def cache_copy(site, tmp_path) -> Path:
+    """A copy of the (warm) download cache made of hard links (or copies): tamper with a file
+    only through ``replace_with_tampered`` so the real cache is never written through."""
+    src, dst = build.cache_dir(), tmp_path / "cache"
+    for p in sorted(src.rglob("*")):
+        if p.is_file() and ".part-" not in p.name and not p.name.endswith(".rejected"):
+            target = dst / p.relative_to(src)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(p, target)
+            except OSError:
+                shutil.copy2(p, target)
+    return dst
+
+
+def replace_with_tampered(path: Path, offset: int = 1000) -> None:
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0xFF
+    path.unlink()                  # break the hard link first
+    path.write_bytes(bytes(data))
+
+
+# ---------------------------------------------------------------------------------------
+# verification
+# ---------------------------------------------------------------------------------------
+
+def test_tampered_official_wheel_is_refused(cache_copy, tmp_path):
+    pins = build.load_pins()
+    name = next(f for f in pins.official_files if f.startswith("six-"))
+    target = cache_copy / "official" / f"pyodide-{pins.pyodide.version}" / name
+    assert target.exists()
+    replace_with_tampered(target)
+    r = run_build(tmp_path / "site", "--offline", cache=cache_copy)
+    assert r.returncode != 0
+    assert name in r.stderr and "official pyodide-lock.json" in r.stderr, r.stderr
+    assert not (tmp_path / "site").exists(), "a failed build must not leave an output folder"
+
+
+def test_tampered_pypi_wheel_is_refused(cache_copy, tmp_path):
+    pins = build.load_pins()
+    art = next(w for w in pins.wheels if w.name == "sniffio")
+    replace_with_tampered(cache_copy / "downloads" / art.file)
+    r = run_build(tmp_path / "site", "--offline", cache=cache_copy)
+    assert r.returncode != 0
+    assert art.file in r.stderr and "pins.toml" in r.stderr, r.stderr
+
+
+def test_tampered_npm_tarball_is_refused(cache_copy, tmp_path):
+    pins = build.load_pins()
+    replace_with_tampered(cache_copy / "downloads" / pins.tabler.file, offset=5000)
+    r = run_build(tmp_path / "site", "--offline", cache=cache_copy)
+    assert r.returncode != 0
+    assert pins.tabler.file in r.stderr, r.stderr
+
+
+def test_offline_names_the_missing_artifact(cache_copy, tmp_path):
+    pins = build.load_pins()
+    art = next(w for w in pins.wheels if w.name == "idna")
+    (cache_copy / "downloads" / art.file).unlink()
+    r = run_build(tmp_path / "site", "--offline", cache=cache_copy)
+    assert r.returncode != 0
+    assert art.file in r.stderr and "--offline" in r.stderr, r.stderr
+
+
+def test_every_pin_is_complete():
+    pins = build.load_pins()
+    arts = [pins.pyodide, pins.provisa, pins.tabler, *pins.wheels, *pins.sdists]
+    for a in arts:
+        assert a.name and a.version and a.url.startswith("https://") and len(a.sha256) == 64, a
+    assert set(pins.pyodide_files) == set(build.PYODIDE_CORE)
+    assert len(pins.official_files) == 38
+    names = [canonicalize_name(w.name) for w in pins.wheels]
+    assert len(names) == len(set(names))
+    assert "httpx2-jsfetch" in names and "jiter-pupy" in names
+    jsfetch = next(w for w in pins.wheels if w.name == "httpx2-jsfetch")
+    assert jsfetch.version != "0.0.0"
+    pydantic = next(w for w in pins.wheels if w.name == "pydantic")
+    assert pydantic.version.startswith("1.10.")
+
+
+# ---------------------------------------------------------------------------------------
+# the output
+# ---------------------------------------------------------------------------------------
+
+def test_layout(site):
+    for n in build.PYODIDE_CORE + ["pyodide-lock.json"]:
+        assert (site / "pyodide" / n).is_file(), n
+    for n in build.BOKEH_JS:
+        assert (site / "vendor" / "bokeh" / n).is_file(), n
+    dist = site / "vendor" / "panel" / "1.8.10" / "dist"
+    assert (dist / "panel.min.js").is_file()
+    assert (dist / "css" / "chat_interface.css").is_file()
+    assert (dist / "bundled" / "theme" / "default.css").is_file()
+    assert (dist / "bundled" / "datatabulator" / "tabulator-tables@6.3.1" / "dist" / "js" / "tabulator.min.js").is_file()
+    assert (dist / "bundled" / "datatabulator" / "luxon" / "build" / "global" / "luxon.min.js").is_file()
+    assert (site / "vendor" / "tabler-icons" / "fonts" / "tabler-icons.woff2").is_file()
+    for p in (REPO / "site").rglob("*"):
+        if p.is_file():
+            assert (site / p.relative_to(REPO / "site")).is_file(), p
+    assert not list(site.rglob("*.map")), "source maps are not shipped"
+
+
+def test_bokeh_points_at_the_site(site):
+    js = (site / "vendor" / "bokeh" / "bokeh.min.js").read_text()
+    assert "cdn.jsdelivr.net" not in js
+    assert 'url("${o._url}/fonts/tabler-icons.woff2")' in js or "/fonts/tabler-icons.woff2" in js
+    assert '"vendor/tabler-icons"' in js
+    assert "Tabler Icons 1.68.0" in js
+
+
+def test_build_id_is_filled_in(site):
+    for p in site.rglob("*"):
+        if p.is_file() and p.suffix in build.TEXT_SUFFIXES:
+            assert build.BUILD_ID_TOKEN not in p.read_text("utf-8", "replace"), p
+    templated = [p for p in (REPO / "site").rglob("*") if p.is_file() and build.BUILD_ID_TOKEN.encode() in p.read_bytes()]
+    if templated:
+        rel = templated[0].relative_to(REPO / "site")
+        before, _, after = templated[0].read_text().partition(build.BUILD_ID_TOKEN)
+        text = (site / rel).read_text()
+        assert text.startswith(before)
+        build_id = text[len(before):len(text) - len(after)]
+        assert len(build_id) == 12 and all(c in "0123456789abcdef" for c in build_id)
+
+
+def test_no_outside_reference_in_the_output(site):
+    assert build.scan_site(site) == []
+
+
+def test_scanner_catches_injected_loads(tmp_path):
+    (tmp_path / "a.html").write_text('<html><script src="https://cdn.jsdelivr.net/npm/x.js"></script></html>')
+    (tmp_path / "b.css").write_text('@import url(https://example.org/theme.css);\nbody{color:red}')
+    (tmp_path / "c.js").write_text('importScripts("https://example.org/w.js");')
+    (tmp_path / "d.html").write_text('<link rel="stylesheet" href="//example.org/x.css">')
+    (tmp_path / "e.css").write_text('@font-face{src:url("https://example.org/f.woff2")}')
+    (tmp_path / "f.js").write_text('const s=document.createElement("script");s.src=`https://example.org/${v}.js`;')
+    found = build.scan_site(tmp_path)
+    files = {f.path for f in found}
+    assert files == {"a.html", "b.css", "c.js", "d.html", "e.css", "f.js"}, found
+    assert any("cdn.jsdelivr.net" in f.rule for f in found if f.path == "a.html")
+    assert all(str(f).startswith(f.path + ": ") for f in found)   # reports file and offending text
+    assert any("example.org/theme.css" in str(f) for f in found if f.path == "b.css")
+
+
+def test_scanner_ignores_what_is_not_a_load(tmp_path):
+    (tmp_path / "lib.js").write_text(
+        '/*! lib v1 | (c) x | https://github.com/x/lib/blob/main/LICENSE */\n'
+        'const ns="http://www.w3.org/2000/svg";throw new Error("see https://docs.bokeh.org/en/latest/");\n'
+        'el.style.background=`url("data:image/svg+xml,%3Csvg xmlns=\'http://www.w3.org/2000/svg\'%3E")`;\n'
+        'a.href="vendor/x.css";import("./local.js");')
+    (tmp_path / "s.css").write_text('a{mask-image:url("data:image/svg+xml;utf8,<svg xmlns=\'http://www.w3.org/2000/svg\'/>")}'
+                                    '@import url("chat_feed.css");')
+    assert build.scan_site(tmp_path) == []
+
+
+def test_build_refuses_an_outside_reference_in_site(tmp_path, monkeypatch, site):
+    shell = tmp_path / "shell"
+    shutil.copytree(REPO / "site", shell)
+    (shell / "extra.html").write_text('<!doctype html><script src="https://unpkg.com/x@1/x.js"></script>')
+    monkeypatch.setattr(build, "SITE_SRC", shell)
+    with pytest.raises(build.BuildError) as exc:
+        build.build(tmp_path / "out", offline=True)
+    assert "extra.html" in str(exc.value) and "unpkg.com" in str(exc.value)
+
+
+def test_second_offline_build_is_identical(site, tmp_path):
+    r = run_build(tmp_path / "again", "--offline")
+    assert r.returncode == 0, r.stderr
+    a, b = tree(site), tree(tmp_path / "again")
+    assert a.keys() == b.keys()
+    assert [k for k in a if a[k] != b[k]] == []
+
+
+# ---------------------------------------------------------------------------------------
+# the site lock
+# ---------------------------------------------------------------------------------------
+
+def test_site_lock_validates(site):
+    from pyodide_lock import PyodideLockSpec
+    spec = PyodideLockSpec.from_json(site / "pyodide" / "pyodide-lock.json")
+    spec.check_wheel_filenames()
+    assert spec.info.version == "0.27.7" and spec.info.python == "3.12.7"
+
+
+def test_site_lock_is_closed_and_matches_the_files(site, site_lock):
+    pk = site_lock["packages"]
+    for key, e in pk.items():
+        assert key == canonicalize_name(key)
+        for d in e["depends"]:
+            assert canonicalize_name(d) in pk, f"{key} -> {d}"
+        f = site / "pyodide" / e["file_name"]
+        assert f.is_file(), e["file_name"]
+        assert hashlib.sha256(f.read_bytes()).hexdigest() == e["sha256"], e["file_name"]
+    shipped = {p.name for p in (site / "pyodide").iterdir() if p.suffix in (".whl", ".zip")} - {"python_stdlib.zip"}
+    assert shipped == {e["file_name"] for e in pk.values()}
+
+
+def test_official_entries_are_copied_as_is(site_lock, official_lock):
+    pins = build.load_pins()
+    by_file = {e["file_name"]: (k, e) for k, e in official_lock["packages"].items()}
+    for f in pins.official_files:
+        key, entry = by_file[f]
+        assert site_lock["packages"][key] == entry
+    assert site_lock["info"] == official_lock["info"]
+    for k in ("numpy", "pandas", "matplotlib", "scipy", "scikit-learn", "pillow", "pyarrow", "ssl", "micropip"):
+        assert k in site_lock["packages"]
+
+
+def test_added_entries(site_lock):
+    pk = site_lock["packages"]
+    loc = pk["localyst"]
+    assert loc["file_name"] == f"localyst-{build.pyproject_version()}-py3-none-any.whl"
+    assert set(loc["depends"]) == set(build.LOCALYST_DEPENDS)
+    assert loc["imports"] == ["localyst"]
+    assert "jiter-pupy" in pk["openai"]["depends"] and "jiter" not in pk
+    assert pk["jiter-pupy"]["imports"] == ["jiter"]
+    assert "httpx2-jsfetch" in pk["httpx2"]["depends"]
+    assert "tornado" not in pk and "tornado" not in pk["bokeh"]["depends"]
+    assert pk["pydantic"]["version"].startswith("1.10.")
+    assert pk["markupsafe"]["file_name"].endswith("-py3-none-any.whl")
+    assert pk["pyyaml"]["imports"] == ["yaml"]
+    for e in pk.values():
+        if e["install_dir"] == "site" and e["package_type"] == "package":
+            assert e["imports"], e["name"]
+
+
+def test_app_closure(site_lock):
+    names = build.closure(site_lock["packages"], build.APP_PACKAGES)
+    for n in ("localyst", "panel", "bokeh", "openai", "httpx2", "httpx2-jsfetch", "jiter-pupy", "pydantic",
+              "ssl", "openssl", "numpy", "pandas", "markupsafe", "pyyaml", "typing-extensions"):
+        assert n in names
+    assert "scipy" not in names and "pyarrow" not in names
+
+
+# ---------------------------------------------------------------------------------------
+# wheels the build writes
+# ---------------------------------------------------------------------------------------
+
+def _check_record(whl: Path) -> zipfile.ZipFile:
+    import base64
+    import csv
+    import io
+    zf = zipfile.ZipFile(whl)
+    record = next(n for n in zf.namelist() if n.endswith(".dist-info/RECORD"))
+    rows = list(csv.reader(io.StringIO(zf.read(record).decode())))
+    listed = {r[0] for r in rows}
+    assert listed == set(zf.namelist())
+    for name, digest, size in rows:
+        if name == record:
+            continue
+        data = zf.read(name)
+        assert digest == "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        assert int(size) == len(data)
+    assert all(i.date_time == (1980, 1, 1, 0, 0, 0) for i in zf.infolist())
+    return zf
+
+
+@pytest.mark.parametrize("prefix,module,code", [
+    ("markupsafe-", "markupsafe", "assert str(markupsafe.escape('<a>')) == '&lt;a&gt;'; "
+                                  "import markupsafe._native"),
+    ("pyyaml-", "yaml", "assert yaml.safe_load('a: [1, 2]') == {'a': [1, 2]}; assert not yaml.__with_libyaml__"),
+])
+def test_repacked_sdists_are_pure_and_work(site, prefix, module, code):
+    whl = next((site / "pyodide").glob(prefix + "*-py3-none-any.whl"))
+    zf = _check_record(whl)
+    assert not [n for n in zf.namelist() if n.endswith((".c", ".so", ".pyx", ".pyd"))]
+    # import it from the wheel alone (zipimport), without site-packages
+    r = subprocess.run([sys.executable, "-I", "-S", "-c",
+                        f"import sys; sys.path.insert(0, {str(whl)!r}); import {module}; "
+                        f"assert {module}.__file__.startswith({str(whl)!r}); {code}"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
+def test_localyst_and_slim_wheels(site):
+    zf = _check_record(site / "pyodide" / f"localyst-{build.pyproject_version()}-py3-none-any.whl")
+    names = zf.namelist()
+    assert "localyst/__init__.py" in names and not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    panel = _check_record(next((site / "pyodide").glob("panel-*.whl")))
+    assert "panel/__init__.py" in panel.namelist()
+    assert not [n for n in panel.namelist() if n.startswith("panel/dist/bundled/")]
+    bokeh = _check_record(next((site / "pyodide").glob("bokeh-*.whl")))
+    assert "bokeh/__init__.py" in bokeh.namelist()
+    assert not [n for n in bokeh.namelist() if n.endswith(".js") and "_templates" not in n]
+
+
+# ---------------------------------------------------------------------------------------
+# serving
+# ---------------------------------------------------------------------------------------
+
+def test_server_mime_types(site):
+    server = build.make_server(site, "127.0.0.1", 0)
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    try:
+        base = "http://127.0.0.1:%d/" % server.server_address[1]
+        some_whl = next((site / "pyodide").glob("*.whl")).name
+        expect = {
+            "": "text/html",
+            "index.html": "text/html",
+            "pyodide/pyodide.asm.wasm": "application/wasm",
+            "pyodide/pyodide.js": "text/javascript",
+            "pyodide/pyodide.mjs": "text/javascript",
+            "pyodide/pyodide-lock.json": "application/json",
+            f"pyodide/{some_whl}": "application/zip",
+            "pyodide/python_stdlib.zip": "application/zip",
+            "vendor/panel/1.8.10/dist/css/chat_interface.css": "text/css",
+            "vendor/tabler-icons/fonts/tabler-icons.woff2": "font/woff2",
+        }
+        for path, ctype in expect.items():
+            with urllib.request.urlopen(base + path, timeout=10) as resp:
+                assert resp.status == 200
+                assert resp.headers["Content-Type"].split(";")[0] == ctype, path
+                if path == "pyodide/pyodide.asm.wasm":
+                    assert resp.read(4) == b"\0asm"
+    finally:
+        server.shutdown()
+        server.server_close()
