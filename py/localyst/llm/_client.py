@@ -25,7 +25,9 @@ def make_client(endpoint: Endpoint, *, max_retries: int = MAX_RETRIES) -> openai
         base_url=endpoint.base_url.strip().rstrip("/"),
         timeout=TIMEOUT,
         max_retries=max_retries,
-        http_client=openai.DefaultAsyncHttpxClient(timeout=TIMEOUT, event_hooks=hooks),
+        # A plain httpx2 client: the SDK's default one sets connection limits, which
+        # Pyodide's fetch transport cannot honour and warns about.
+        http_client=httpx2.AsyncClient(timeout=TIMEOUT, follow_redirects=True, event_hooks=hooks),
     )
 
 
