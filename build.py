@@ -318,17 +318,24 @@ def read_wheel(data_or_path) -> WheelInfo:
     meta = _parse_metadata(zf.read(f"{di}/METADATA").decode("utf-8"))
     reqs = [Requirement(r) for r in (meta.get_all("Requires-Dist") or [])]
     imports: list[str] = []
+    importable = {n.split("/")[0] for n in names if n.count("/") == 1 and n.endswith("/__init__.py")}
+    importable |= {n[:-3] for n in names if "/" not in n and n.endswith(".py")}
     if f"{di}/top_level.txt" in names:
-        imports = [l.strip() for l in zf.read(f"{di}/top_level.txt").decode().splitlines() if l.strip()]
+        # only names that are importable (bokeh lists its "typings" stub folder)
+        imports = [l.strip() for l in zf.read(f"{di}/top_level.txt").decode().splitlines()
+                   if l.strip() in importable]
     if not imports:
+        # no top_level.txt: importable top-level names are packages (a folder with an
+        # __init__.py) and modules (.py files) at the root; folders such as bokeh's
+        # "typings" (stubs) are not importable and are left out
         tops = set()
         for n in names:
-            first = n.split("/", 1)[0]
-            if first.endswith((".dist-info", ".data")):
+            parts = n.split("/")
+            if parts[0].endswith((".dist-info", ".data")):
                 continue
-            if "/" in n:
-                tops.add(first)
-            elif n.endswith(".py"):
+            if len(parts) == 2 and parts[1] == "__init__.py":
+                tops.add(parts[0])
+            elif len(parts) == 1 and n.endswith(".py"):
                 tops.add(n[:-3])
         imports = sorted(tops)
     public = sorted({i for i in imports if i and "/" not in i and not i.startswith("_") and i not in ("test", "tests")})
@@ -398,7 +405,7 @@ def _tar_members(path: Path) -> dict[str, bytes]:
     return out
 
 
-def repack_sdist(sdist: Path, art: Artifact, out_dir: Path) -> tuple[str, bytes]:
+def repack_sdist(sdist: Path, art: Artifact, out_dir: Path) -> str:
     """Build a pure-Python wheel from a pinned sdist (MarkupSafe, PyYAML).
 
     Only the import package's .py files (and py.typed / .pyi) are taken: both projects fall
@@ -430,15 +437,13 @@ def repack_sdist(sdist: Path, art: Artifact, out_dir: Path) -> tuple[str, bytes]
     for lic in ("LICENSE", "LICENSE.txt", "LICENSE.rst"):
         if f"{root}/{lic}" in members:
             extra[f"licenses/{lic}"] = members[f"{root}/{lic}"]
-    # PKG-INFO is core metadata; drop headers that describe the sdist's own files.
-    meta_lines = [l for l in pkginfo.splitlines(keepends=True)]
+    # PKG-INFO is core metadata (same format as a wheel's METADATA)
     norm = re.sub(r"[-_.]+", "_", name).lower()
     distinfo = f"{norm}-{version}.dist-info"
     file_name = f"{norm}-{version}-py3-none-any.whl"
-    write_wheel(out_dir / file_name, files, distinfo, "".join(meta_lines), extra)
-    (out_dir / file_name)  # noqa: B018
-    top = {"markupsafe": "markupsafe\n", "yaml": "yaml\n"}[pkg]
-    return file_name, top.encode()
+    extra["top_level.txt"] = f"{pkg}\n".encode()
+    write_wheel(out_dir / file_name, files, distinfo, pkginfo, extra)
+    return file_name
 
 
 def slim_wheel(src: Path, dest: Path, drop) -> bytes:
@@ -626,7 +631,7 @@ CDN_HOSTS = [
     "fonts.googleapis.com", "fonts.gstatic.com", "pyscript.net",
 ]
 
-_ABS = r"""(?:https?:)?//[A-Za-z0-9\[]"""   # an absolute or protocol-relative URL
+_ABS = r"""(?P<url>(?:https?:)?//[A-Za-z0-9\[])"""   # an absolute or protocol-relative URL
 #: Absolute URLs in positions where a browser *loads* them. A URL anywhere else (a
 #: licence comment, a documentation link in an error message, an XML namespace such as
 #: http://www.w3.org/2000/svg) is not a load and is not flagged.
@@ -635,7 +640,7 @@ LOAD_PATTERNS = {
     "css url()": re.compile(r"""url\(\s*['"]?\s*""" + _ABS, re.I),
     "css @import": re.compile(r"""@import\s+(?:url\(\s*)?['"]?\s*""" + _ABS, re.I),
     # HTML attributes (also inside JS strings that build markup)
-    "html src/href": re.compile(r"""\b(?:src|href|srcset|poster|action|data)\s*=\s*\\?['"]?\s*""" + _ABS, re.I),
+    "html src/href": re.compile(r"""\b(?:src|href|srcset|poster|action)\s*=\s*\\?['"]?\s*""" + _ABS, re.I),
     # JS loads
     "js importScripts()": re.compile(r"""importScripts\(\s*['"`]""" + _ABS),
     "js import()": re.compile(r"""\bimport\s*\(\s*['"`]""" + _ABS),
@@ -685,8 +690,7 @@ def scan_text(rel: str, text: str) -> list[Finding]:
                 found.append(Finding(rel, f"CDN host {host}", _context(text, m.start(), m.end())))
     for rule, rx in LOAD_PATTERNS.items():
         for m in rx.finditer(text):
-            url_at = m.end() - 1
-            if not allowed(url_at) and not any(a <= m.end() < b + 10 for a, b in allowed_spans):
+            if not allowed(m.start("url")):
                 found.append(Finding(rel, f"outside URL in a load position ({rule})", _context(text, m.start(), m.end() + 60)))
     return found
 
@@ -804,7 +808,7 @@ def _build_into(out: Path, pins: Pins, offline: bool) -> dict:
     log(f"pure wheels built from sdists ({len(pins.sdists)})")
     for art in pins.sdists:
         path = fetch(art, offline)
-        file_name, _ = repack_sdist(path, art, pyo)
+        file_name = repack_sdist(path, art, pyo)
         info = read_wheel(pyo / file_name)
         info.file_name = file_name
         infos[info.name] = info
@@ -986,6 +990,7 @@ def make_handler(root: Path, extra_headers: dict[str, str] | None = None):
 
     class Handler(http.server.SimpleHTTPRequestHandler):
         extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **MIME_TYPES}
+        protocol_version = "HTTP/1.1"    # keep-alive: a page load fetches ~100 files
 
         def __init__(self, *args, **kwargs):
             super().__init__(*args, directory=str(root), **kwargs)
@@ -1003,13 +1008,24 @@ def make_handler(root: Path, extra_headers: dict[str, str] | None = None):
     return Handler
 
 
+class SiteServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # a browser (or curl | head) hanging up mid-file is not an error worth a traceback
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
+
+
 def make_server(root: Path, host: str = "127.0.0.1", port: int = 8000,
-                extra_headers: dict[str, str] | None = None) -> http.server.ThreadingHTTPServer:
+                extra_headers: dict[str, str] | None = None) -> SiteServer:
     """A threading HTTP server for root (port 0 picks a free port: see server.server_address).
-    Run it with serve_forever() (in a thread if you like) and stop it with shutdown()."""
-    server = http.server.ThreadingHTTPServer((host, port), make_handler(root, extra_headers))
-    server.daemon_threads = True
-    return server
+    Run it with serve_forever() (in a thread if you like) and stop it with shutdown() and
+    server_close(). extra_headers are added to every response (none by default: the
+    service worker is what adds COOP/COEP on a static host, and local serving should not
+    hide its mistakes)."""
+    return SiteServer((host, port), make_handler(root, extra_headers))
 
 
 def needs_build(out: Path) -> bool:
