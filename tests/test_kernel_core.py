@@ -187,6 +187,12 @@ def test_run_async_reports_errors_raised_after_an_await(kernel: Kernel) -> None:
     assert "_kernel.py" not in result.error["traceback"]
 
 
+def test_input_fails_at_once_instead_of_waiting(kernel: Kernel) -> None:
+    result = run(kernel, "input('name? ')")
+    assert result.error["ename"] == "EOFError"
+    assert result.stdout == "name? "
+
+
 def test_duration_is_measured(kernel: Kernel) -> None:
     result = ok(kernel, "import time\ntime.sleep(0.05)")
     assert 0.05 <= result.duration < 5
@@ -333,6 +339,25 @@ def test_wide_dataframe_preview_is_bounded(kernel: Kernel) -> None:
     [bundle] = displays(ok(kernel, "import pandas as pd\npd.DataFrame({f'column_{i}': ['x' * 80] * 3 for i in range(60)})"))
     assert len(bundle["text/plain"]) < 20_000
     assert len(bundle[TABLE_MIME]["columns"]) == 60
+
+
+def test_table_labels_and_values_stay_exact_in_javascript(kernel: Kernel) -> None:
+    pytest.importorskip("pandas")
+    [bundle] = displays(
+        ok(
+            kernel,
+            """
+            import pandas as pd
+            columns = pd.MultiIndex.from_tuples([("a", "x"), ("a", "y")])
+            index = pd.MultiIndex.from_tuples([(1, "p"), (2, "q")], names=["n", "l"])
+            pd.DataFrame([[2**60, float("inf")], [pd.NA, pd.Timedelta(hours=1)]], columns=columns, index=index)
+            """,
+        )
+    )
+    table = bundle[TABLE_MIME]
+    assert table["columns"] == ["a / x", "a / y"]
+    assert table["index_name"] == "n / l" and table["index"] == ["1 / p", "2 / q"]
+    assert table["rows"] == [[str(2**60), "inf"], [None, "0 days 01:00:00"]]
 
 
 def test_series_is_a_one_column_table(kernel: Kernel) -> None:

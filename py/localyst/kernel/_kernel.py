@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import contextlib
+import io
 import os
 import sys
 import time
@@ -126,7 +127,7 @@ class Kernel:
                 error = self._describe(exc)
             try:
                 _figures.show_open_figures(display)
-            except Exception as exc:
+            except BaseException as exc:  # an interrupt may land while a figure renders
                 error = error or self._describe(exc)
         recorder.finish()
         files = changed_files(before, snapshot(self.outputs_dir), self.data_dir)
@@ -150,16 +151,19 @@ class Kernel:
 
     @contextlib.contextmanager
     def _attached(self, recorder: OutputRecorder) -> Iterator[None]:
-        """Route stdout, stderr, display() and `__main__` to this cell; undo it all after."""
-        saved = sys.stdout, sys.stderr, sys.modules.get("__main__"), _display.publish
+        """Route the standard streams, display() and `__main__` to this cell; undo it all after.
+
+        Standard input is empty: nobody is there to type, so input() fails at once.
+        """
+        saved = sys.stdin, sys.stdout, sys.stderr, sys.modules.get("__main__"), _display.publish
         self._stdout.recorder = self._stderr.recorder = recorder
-        sys.stdout, sys.stderr = self._stdout, self._stderr
+        sys.stdin, sys.stdout, sys.stderr = io.StringIO(), self._stdout, self._stderr
         sys.modules["__main__"] = self.module
         _display.publish = recorder.publish
         try:
             yield
         finally:
             self._stdout.recorder = self._stderr.recorder = None
-            sys.stdout, sys.stderr, main, _display.publish = saved
+            sys.stdin, sys.stdout, sys.stderr, main, _display.publish = saved
             if main is not None:
                 sys.modules["__main__"] = main

@@ -15,6 +15,7 @@ PREVIEW_COLUMN_WIDTH = 40
 PREVIEW_LINE_WIDTH = 160
 TABLE_ROWS = 1000
 TABLE_COLUMNS = 200
+JS_SAFE_INTEGER = 2**53 - 1  # larger integers lose digits in JavaScript, so they go as text
 
 
 def is_table(obj: Any) -> bool:
@@ -32,7 +33,7 @@ def table_bundle(obj: Any) -> dict[str, Any]:
             "columns": [_label(c) for c in shown.columns],
             "dtypes": [str(t) for t in shown.dtypes],
             "index_name": _index_name(shown.index),
-            "index": [json_value(v) for v in shown.index],
+            "index": [_label(v) if isinstance(v, tuple) else json_value(v) for v in shown.index],
             "rows": [[json_value(v) for v in row] for row in shown.itertuples(index=False, name=None)],
             "shape": list(frame.shape),
             "truncated": shown.shape != frame.shape,
@@ -46,7 +47,8 @@ def preview(obj: Any) -> str:
     rows = obj.shape[0]
     head = obj.head(PREVIEW_ROWS)
     if obj.ndim == 1:
-        title = f"Series {obj.name!r}: {rows:,} values, dtype {obj.dtype}"
+        name = "" if obj.name is None else f" {obj.name!r}"
+        title = f"Series{name}: {rows:,} values, dtype {obj.dtype}"
         body = head.to_string(max_rows=PREVIEW_ROWS)
     else:
         title = f"DataFrame: {rows:,} rows × {obj.shape[1]:,} columns"
@@ -74,8 +76,10 @@ def json_value(value: Any) -> Any:
         if math.isnan(value):
             return None
         return value if math.isfinite(value) else str(value)
-    if isinstance(value, (int, str, bool)):
+    if isinstance(value, (str, bool)):
         return value
+    if isinstance(value, int):
+        return value if abs(value) <= JS_SAFE_INTEGER else str(value)
     if isinstance(value, (datetime.date, datetime.time)):
         return value.isoformat()
     return str(value)
