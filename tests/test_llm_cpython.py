@@ -226,6 +226,28 @@ def test_cut_during_tool_call_keeps_what_arrived(mock: MockModel) -> None:
     assert exc.tool_calls[0].name == "run_python" and exc.tool_calls[0].arguments == '{"code": "print(1)"}'
 
 
+def test_connection_failure_with_a_live_server_is_cors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In the browser a no-cors probe that gets an answer turns "Failed to fetch" into CorsRefused."""
+    from localyst.llm import _browser
+
+    async def answers(url: str) -> bool:
+        return True
+
+    monkeypatch.setattr(_browser, "server_answers", answers)
+    monkeypatch.setattr(_browser, "page_origin", lambda: "http://127.0.0.1:8000")
+    ep = Endpoint("http://127.0.0.1:9/v1")
+    with pytest.raises(llm.CorsRefused) as caught:
+        asyncio.run(llm.list_models(llm.make_client(ep, max_retries=0)))
+    assert caught.value.page_origin == "http://127.0.0.1:8000"
+    assert "http://127.0.0.1:8000" in describe(caught.value, ep).detail
+
+
+def test_error_event_inside_a_stream() -> None:
+    exc = openai.APIError("overloaded, try later", httpx2.Request("POST", "http://x/"), body=None)
+    problem = describe(exc, Endpoint("http://x/v1"))
+    assert problem.title == "The endpoint reported an error" and "overloaded" in problem.detail
+
+
 def test_describe_cors_advice_names_the_server() -> None:
     ollama = Endpoint("http://localhost:11434/v1")
     problem = describe(llm.CorsRefused(ollama.base_url, "https://me.github.io"), ollama)

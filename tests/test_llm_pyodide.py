@@ -111,6 +111,13 @@ def test_two_tool_calls_and_usage(node: PyodideNode, mock: MockModel) -> None:
     assert [(e["prompt"], e["completion"], e["total"]) for e in result["events"] if e["type"] == "Usage"] == [(7, 3, 10)]
 
 
+def test_stream_options_rejected_falls_back(node: PyodideNode, mock: MockModel) -> None:
+    mock.script(fault(400, "Unrecognized request argument supplied: stream_options"), text("no usage here"))
+    result = chat(node, mock.base_url)
+    assert result["error"] is None and "".join(texts(result)) == "no usage here"
+    assert not [e for e in result["events"] if e["type"] == "Usage"]
+
+
 def test_only_plain_headers_leave(node: PyodideNode, mock: MockModel) -> None:
     mock.script(text("ok"))
     chat(node, mock.base_url)

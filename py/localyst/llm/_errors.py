@@ -47,6 +47,8 @@ def _describe(exc: BaseException, endpoint: Endpoint) -> Problem:
         return _unreachable(endpoint)
     if isinstance(exc, openai.APIStatusError):
         return _status_problem(exc, endpoint)
+    if isinstance(exc, openai.APIError):  # an error event inside a stream
+        return Problem("The endpoint reported an error", f"{host} stopped with an error; retry. {_server_says(exc.message)}", True)
     return Problem("Something went wrong", _server_says(f"{type(exc).__name__}: {exc}"), False)
 
 

@@ -43,10 +43,10 @@ async def stream_chat(
     finish: str | None = None
     try:
         async for chunk in stream:
-            if chunk.usage is not None:
-                u = chunk.usage
+            u = getattr(chunk, "usage", None)
+            if u is not None:
                 yield Usage(u.prompt_tokens or 0, u.completion_tokens or 0, u.total_tokens or 0)
-            for choice in chunk.choices[:1]:
+            for choice in (chunk.choices or [])[:1]:
                 delta = choice.delta
                 if delta is not None and delta.content:
                     text.append(delta.content)
