@@ -1,0 +1,1 @@
+"""Developer tools that run on the build machine, never in the browser."""
