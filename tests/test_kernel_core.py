@@ -221,6 +221,8 @@ class Bundle:
     def _repr_html_(self): return "<i>also</i>"
 class Broken:
     def _repr_html_(self): raise RuntimeError("no")
+    def _repr_json_(self): return {"not json": {1, 2}}
+    def _repr_mimebundle_(self, include=None, exclude=None): return {"application/json": float("nan")}
     def __repr__(self): return "Broken()"
 """
 
@@ -251,9 +253,11 @@ def test_mimebundle_wins_and_other_reprs_fill_in(kernel: Kernel) -> None:
     assert bundle == {"text/csv": "a,b\n1,2\n", "text/plain": "a bundle", "text/html": "<i>also</i>"}
 
 
-def test_a_failing_repr_method_still_shows_plain_text(kernel: Kernel) -> None:
+def test_failing_or_unserializable_reprs_leave_plain_text(kernel: Kernel) -> None:
     ok(kernel, REPR_CLASSES)
-    assert displays(ok(kernel, "Broken()")) == [{"text/plain": "Broken()"}]
+    result = ok(kernel, "Broken()")
+    assert displays(result) == [{"text/plain": "Broken()"}]
+    json.loads(result.to_json())
 
 
 def test_display_of_several_objects_gives_one_bundle_each_in_order(kernel: Kernel) -> None:
@@ -428,6 +432,14 @@ def test_bokeh_figures_are_standalone_json(kernel: Kernel) -> None:
     item = bundle[BOKEH_MIME]
     assert item["doc"]["roots"] and item["root_id"]
     json.dumps(item)
+
+
+def test_panel_objects_are_standalone_json_without_callback_warnings(kernel: Kernel) -> None:
+    pytest.importorskip("panel")
+    result = ok(kernel, "import panel as pn\npn.Column(pn.pane.Markdown('# hi'), pn.widgets.IntSlider())")
+    [bundle] = displays(result)
+    assert bundle[BOKEH_MIME]["doc"]["roots"]
+    assert result.stderr == ""
 
 
 # --- errors ----------------------------------------------------------------------------

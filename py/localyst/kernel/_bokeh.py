@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Any
 
@@ -20,6 +21,18 @@ def bokeh_root(obj: Any) -> Any | None:
 
 
 def bokeh_bundle(obj: Any, root: Any) -> dict[str, Any]:
+    """The bundle with `json_item(root)`.
+
+    Bokeh warns, on every Panel widget, that Python callbacks do not run in standalone
+    output; that is known here (the page only draws the object), so the warning is muted.
+    """
     from bokeh.embed import json_item
 
-    return {"text/plain": repr(obj), BOKEH_MIME: json_item(root)}
+    logger = logging.getLogger("bokeh.embed.util")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        item = json_item(root)
+    finally:
+        logger.setLevel(level)
+    return {"text/plain": repr(obj), BOKEH_MIME: item}

@@ -43,11 +43,10 @@ class OutputRecorder:
         fits = text[: self._head_room]
         self._pending.append(fits)
         self._head_room -= len(fits)
+        if self._head_room == 0 or "\n" in fits:
+            self._flush()
         if len(fits) < len(text):
-            self._flush()
             self._keep_tail(name, text[len(fits) :])
-        elif "\n" in text:
-            self._flush()
 
     def publish(self, output: Output) -> None:
         """Record a display (or result) after the stream text that came before it."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import inspect
+import json
 from typing import Any, Callable
 
 from . import _bokeh, _figures, _images, _tables
@@ -71,7 +72,7 @@ def _repr_bundle(obj: Any) -> dict[str, Any]:
         if isinstance(produced, tuple):  # (data, metadata)
             produced = produced[0]
         if isinstance(produced, dict):
-            bundle.update({mime: _encoded(mime, data) for mime, data in produced.items()})
+            bundle.update((mime, _encoded(mime, data)) for mime, data in produced.items())
     for mime, name in REPR_METHODS.items():
         method = _repr_method(obj, name)
         if mime in bundle or method is None:
@@ -79,9 +80,8 @@ def _repr_bundle(obj: Any) -> dict[str, Any]:
         data = _call(method)
         if isinstance(data, tuple):  # (data, metadata)
             data = data[0]
-        if data is not None:
-            bundle[mime] = _encoded(mime, data)
-    return bundle
+        bundle[mime] = _encoded(mime, data)
+    return {mime: data for mime, data in bundle.items() if data is not None}
 
 
 def _repr_method(obj: Any, name: str) -> Callable[..., Any] | None:
@@ -101,10 +101,17 @@ def _call(method: Callable[..., Any], **kwargs: Any) -> Any:
 
 
 def _encoded(mime: str, data: Any) -> Any:
+    """Data that survives JSON: images as base64 text; None for what JSON cannot hold."""
     if isinstance(data, bytes):
         if mime.startswith("image/") and mime != "image/svg+xml":
             return base64.b64encode(data).decode("ascii")
         return data.decode("utf-8", "replace")
+    if data is None or isinstance(data, str):
+        return data
+    try:
+        json.dumps(data, allow_nan=False)
+    except (TypeError, ValueError):
+        return None
     return data
 
 
