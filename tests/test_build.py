@@ -382,3 +382,43 @@ def test_server_mime_types(site):
     finally:
         server.shutdown()
         server.server_close()
+
+
+# ---------------------------------------------------------------------------------------
+# the lock in the real runtime
+# ---------------------------------------------------------------------------------------
+
+NODE_SMOKE = r"""
+// Panel imports js.XMLHttpRequest at import time; Node has none (browsers and workers do).
+globalThis.XMLHttpRequest = class {};
+const { loadPyodide } = await import(process.argv[2] + "/pyodide.mjs");
+const py = await loadPyodide({ indexURL: process.argv[2] + "/", lockFileURL: process.argv[2] + "/pyodide-lock.json" });
+const errors = [];
+await py.loadPackage(["localyst"], { messageCallback: () => {}, errorCallback: (m) => errors.push(m) });
+if (errors.length) { console.error(errors.join("\n")); process.exit(2); }
+console.log(await py.runPythonAsync(`
+import pyodide.ffi
+pyodide.ffi.jsnull = getattr(pyodide.ffi, "jsnull", object())
+import importlib
+for m in ["localyst", "panel", "bokeh", "openai", "httpx2", "httpx2_jsfetch", "jiter", "pydantic",
+          "markupsafe", "yaml", "jinja2", "ssl", "pandas"]:
+    importlib.import_module(m)
+import panel as pn, openai, pydantic, markupsafe, yaml
+assert pydantic.VERSION.startswith("1.10."), pydantic.VERSION
+assert str(markupsafe.escape("<b>")) == "&lt;b&gt;" and yaml.safe_load("a: 1") == {"a": 1}
+pn.chat.ChatInterface()
+"ok " + openai.__version__
+`));
+"""
+
+
+@pytest.mark.pyodide
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js")
+def test_app_closure_installs_and_imports_in_pyodide(site, tmp_path):
+    """loadPackage(["localyst"]) from the site lock alone, in Pyodide 0.27.7 under Node:
+    every file is found locally (a miss would try the CDN and fail: no network here)."""
+    script = tmp_path / "smoke.mjs"
+    script.write_text(NODE_SMOKE)
+    r = subprocess.run(["node", str(script), str(site / "pyodide")], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert "ok 3." in r.stdout
