@@ -15,7 +15,7 @@ import pytest
 
 from localyst import llm
 from localyst.llm import Endpoint, Finished, StreamCut, TextDelta, ToolCall, ToolCallDelta, Usage, describe
-from tools.mock_model import Call, MockModel, cut, fault, text, tool_call, tool_calls
+from tools.mock_model import Call, MockModel, cut, fault, slow, text, tool_call, tool_calls
 
 KEY = "sk-test-secret-0123456789"
 FAST_RETRY = {"retry-after-ms": "10"}
@@ -80,6 +80,22 @@ def test_two_tool_calls_after_text(mock: MockModel) -> None:
         ToolCall("c1", "run_python", '{"code": "1"}'),
         ToolCall("c2", "run_python", '{"code": "2"}'),
     ]
+
+
+def test_stopping_early_does_not_wait_for_the_rest(mock: MockModel) -> None:
+    mock.script(slow("a b c d e f g h i j", delay_per_chunk=0.3, chunks=10))
+
+    async def first_delta() -> str:
+        events = llm.stream_chat(llm.make_client(endpoint(mock)), "mock-small", HELLO)
+        async for event in events:
+            if isinstance(event, TextDelta):
+                await events.aclose()
+                return event.text
+        return ""
+
+    started = time.monotonic()
+    assert asyncio.run(first_delta()) == "a "
+    assert time.monotonic() - started < 1.5
 
 
 def test_usage_is_reported(mock: MockModel) -> None:

@@ -31,8 +31,9 @@ async def stream_chat(
     """Stream one chat completion: TextDelta/ToolCallDelta as they come, then each ToolCall,
     Usage if the endpoint reports it, and Finished last.
 
-    Raises StreamCut (with the partial text) when the stream stops before a finish_reason,
-    whether the connection dropped or the body just ended: the SDK alone would stop quietly.
+    Raises StreamCut (with the partial text) when the stream stops before a finish_reason:
+    the SDK raises APIConnectionError when the connection drops mid-body, and stops quietly
+    when the body just ends early.
     """
     params: dict[str, Any] = {"model": model, "messages": list(messages), "stream": True, **kw}
     if tools:
@@ -42,24 +43,25 @@ async def stream_chat(
     calls: dict[int, _Growing] = {}
     finish: str | None = None
     try:
-        async for chunk in stream:
-            u = getattr(chunk, "usage", None)
-            if u is not None:
-                yield Usage(u.prompt_tokens or 0, u.completion_tokens or 0, u.total_tokens or 0)
-            for choice in (chunk.choices or [])[:1]:
-                delta = choice.delta
-                if delta is not None and delta.content:
-                    text.append(delta.content)
-                    yield TextDelta(delta.content)
-                for position, part in enumerate((delta.tool_calls if delta is not None else None) or []):
-                    index = part.index if part.index is not None else position
-                    call = calls.setdefault(index, _Growing())
-                    call.id = part.id or call.id
-                    if part.function is not None:
-                        call.name = call.name or part.function.name or ""
-                        call.arguments += part.function.arguments or ""
-                    yield ToolCallDelta(index, call.id, call.name, call.arguments)
-                finish = choice.finish_reason or finish
+        async with stream:  # closes the response even if the caller stops early (a Stop button)
+            async for chunk in stream:
+                u = getattr(chunk, "usage", None)
+                if u is not None:
+                    yield Usage(u.prompt_tokens or 0, u.completion_tokens or 0, u.total_tokens or 0)
+                for choice in (chunk.choices or [])[:1]:
+                    delta = choice.delta
+                    if delta is not None and delta.content:
+                        text.append(delta.content)
+                        yield TextDelta(delta.content)
+                    for position, part in enumerate((delta.tool_calls if delta is not None else None) or []):
+                        index = part.index if part.index is not None else position
+                        call = calls.setdefault(index, _Growing())
+                        call.id = part.id or call.id
+                        if part.function is not None:
+                            call.name = call.name or part.function.name or ""
+                            call.arguments += part.function.arguments or ""
+                        yield ToolCallDelta(index, call.id, call.name, call.arguments)
+                    finish = choice.finish_reason or finish
     except openai.APIConnectionError as exc:
         raise StreamCut("".join(text), _snapshot(calls)) from exc
     if finish is None:
