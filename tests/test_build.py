@@ -229,12 +229,28 @@ def test_build_refuses_an_outside_reference_in_site(tmp_path, monkeypatch, site)
     assert "extra.html" in str(exc.value) and "unpkg.com" in str(exc.value)
 
 
-def test_second_offline_build_is_identical(site, tmp_path):
-    r = run_build(tmp_path / "again", "--offline")
-    assert r.returncode == 0, r.stderr
-    a, b = tree(site), tree(tmp_path / "again")
+def test_second_offline_build_is_identical(site, tmp_path, monkeypatch):
+    # Build twice from one snapshot of site/ and py/localyst/, so that someone editing the
+    # working tree meanwhile cannot make the two differ.
+    shutil.copytree(REPO / "site", tmp_path / "snap" / "site")
+    shutil.copytree(REPO / "py" / "localyst", tmp_path / "snap" / "localyst",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(build, "SITE_SRC", tmp_path / "snap" / "site")
+    monkeypatch.setattr(build, "PY_SRC", tmp_path / "snap" / "localyst")
+    build.build(tmp_path / "one", offline=True)
+    build.build(tmp_path / "two", offline=True)
+    a, b = tree(tmp_path / "one"), tree(tmp_path / "two")
     assert a.keys() == b.keys()
     assert [k for k in a if a[k] != b[k]] == []
+    generated = lambda t: {k for k in t if k.startswith(("pyodide/", "vendor/"))}  # noqa: E731
+    assert generated(a) == generated(tree(site))
+
+
+def test_offline_cli_build(site, tmp_path):
+    r = run_build(tmp_path / "site", "--offline")
+    assert r.returncode == 0, r.stderr
+    assert "first visit:" in r.stdout and "downloading" not in r.stdout
+    assert (tmp_path / "site" / "index.html").is_file()
 
 
 # ---------------------------------------------------------------------------------------
