@@ -38,9 +38,6 @@ import base64
 import csv
 import email.parser
 import email.policy
-import fnmatch
-import functools
-import gzip
 import hashlib
 import http.server
 import io
@@ -55,10 +52,9 @@ import tomllib
 import urllib.error
 import urllib.request
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name, parse_wheel_filename
