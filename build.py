@@ -861,6 +861,8 @@ def _build_into(out: Path, pins: Pins, offline: bool) -> dict:
         if key not in tmembers:
             raise BuildError(f"{pins.tabler.file} has no {key}")
         _write(out / "vendor" / "tabler-icons" / "fonts" / n, tmembers[key])
+    # TablerIconView also imports ``${_url}/tabler-icons.min.css`` into each icon's shadow root.
+    _write(out / "vendor" / "tabler-icons" / "tabler-icons.min.css", tmembers["package/iconfont/tabler-icons.min.css"])
     if "package/LICENSE" in tmembers:
         _write(out / "vendor" / "tabler-icons" / "LICENSE", tmembers["package/LICENSE"])
 
@@ -934,6 +936,7 @@ def startup_files(out: Path, lock: dict) -> list[str]:
         if "/dist/css/" in p.as_posix():
             files.add(p.relative_to(out).as_posix())
     files.add("vendor/tabler-icons/fonts/tabler-icons.woff2")
+    files.add("vendor/tabler-icons/tabler-icons.min.css")
     return sorted(f for f in files if (out / f).is_file())
 
 

@@ -21,8 +21,8 @@ const packageProgress = { expected: 0, done: 0 };
 const realFetch = self.fetch.bind(self);
 self.fetch = async (input, init) => {
   const response = await realFetch(input, init);
-  const url = typeof input === "string" ? input : input.url;
-  const name = url.split("/").pop();
+  const url = input instanceof Request ? input.url : String(input);
+  const name = url.split("?")[0].split("/").pop();
   if (/\.(whl|zip)$/.test(name) && packageProgress.expected > 0) {
     packageProgress.done += 1;
     const share = Math.min(1, packageProgress.done / packageProgress.expected);

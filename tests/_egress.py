@@ -8,14 +8,27 @@ worker, whatever API made it — arrives here, is recorded and is answered 403.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True)
+class Attempt:
+    method: str
+    target: str
+
+    @property
+    def host(self) -> str:
+        """The host asked for: CONNECT names host:port, a plain proxy request a full URL."""
+        return urlsplit("//" + self.target.split("://")[-1]).hostname or ""
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: "EgressRecorder"
 
     def _refuse(self) -> None:
-        self.server.attempts.append(f"{self.command} {self.path}")
+        self.server.attempts.append(Attempt(self.command, self.path))
         self.send_response(403, "Localyst tests: no requests off this machine")
         self.send_header("Content-Length", "0")
         self.send_header("Connection", "close")
@@ -32,7 +45,7 @@ class EgressRecorder(ThreadingHTTPServer):
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
-        self.attempts: list[str] = []
+        self.attempts: list[Attempt] = []
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
 
     @property

@@ -33,7 +33,9 @@ class SettingsPanel:
         self.preset = pn.widgets.Select(
             name="Endpoint", options=list(PRESETS), value=preset_for(base_url), sizing_mode="stretch_width"
         )
-        self.base_url = pn.widgets.TextInput(name="Base URL", value=base_url, sizing_mode="stretch_width")
+        self.base_url = pn.widgets.TextInput(
+            name="Base URL", value=base_url, placeholder="https://…/v1", sizing_mode="stretch_width"
+        )
         self.api_key = pn.widgets.PasswordInput(
             name="API key", placeholder="not needed for local servers", sizing_mode="stretch_width"
         )

@@ -8,10 +8,15 @@ import panel as pn
 
 from ..llm import StreamCut, TextDelta, describe, make_client, stream_chat
 from ._settings import SettingsPanel
-from ._styles import APP_CSS
+from ._styles import APP_CSS, HEADER_CSS
 
 ASSISTANT = "Assistant"
+USER = "You"
 NOTICE = "Localyst"
+WELCOME = (
+    "**Welcome to Localyst.** Choose an endpoint and a model on the left, then ask away. "
+    "Messages go only to the endpoint you choose; nothing else leaves this tab."
+)
 INCOMPLETE_NOTE = (
     "\n\n---\n*⚠ Incomplete: the connection closed before the answer finished. "
     "Press **Rerun** to ask again.*"
@@ -27,6 +32,9 @@ class LocalystApp:
         self.chat = pn.chat.ChatInterface(
             callback=self._respond,
             callback_user=ASSISTANT,
+            callback_avatar="A",
+            user=USER,
+            avatar="Y",
             callback_exception="verbose",
             placeholder_text="Thinking…",
             show_rerun=True,
@@ -40,6 +48,7 @@ class LocalystApp:
             message_params={"show_reaction_icons": False, "show_copy_icon": True},
             css_classes=["localyst-chat"],
         )
+        self.chat.send(WELCOME, user=NOTICE, avatar="L", respond=False)
 
     def history(self) -> list[dict[str, str]]:
         """The conversation as chat-completion messages, leaving out notices and cut answers."""
@@ -57,7 +66,7 @@ class LocalystApp:
         endpoint = self.settings.endpoint()
         problem = self.settings.missing(endpoint)
         if problem:
-            yield {"user": NOTICE, "object": problem}
+            yield {"user": NOTICE, "avatar": "L", "object": problem}
             return
         messages = self.history()
         text = ""
@@ -77,7 +86,7 @@ class LocalystApp:
                 self._mark_not_history(instance)
                 yield text + "\n\n---\n" + notice
             else:
-                yield {"user": NOTICE, "object": notice}
+                yield {"user": NOTICE, "avatar": "L", "object": notice}
 
     def _mark_not_history(self, instance: pn.chat.ChatInterface) -> None:
         if instance.objects:
@@ -90,6 +99,7 @@ class LocalystApp:
             "<span class='ly-sub'>private code interpreter · your files never leave this tab</span></div>",
             sizing_mode="stretch_width",
             margin=0,
+            stylesheets=[HEADER_CSS],
         )
         body = pn.Row(
             self.settings.view(),
