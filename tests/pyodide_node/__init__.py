@@ -49,8 +49,13 @@ class PyodideNode:
         except queue.Empty:
             raise TimeoutError(f"no answer from Pyodide in {timeout} s; its stderr:\n" + "\n".join(self.stderr)) from None
 
-    def run(self, code: str, timeout: float = 120) -> Any:
-        self._process.stdin.write(json.dumps({"code": code}) + "\n")
+    def run(self, code: str, timeout: float = 120, *, interrupt_after: float | None = None) -> Any:
+        """`interrupt_after`: raise KeyboardInterrupt in the snippet after that many seconds
+        (through Pyodide's interrupt buffer, from another thread), if it is still running."""
+        request: dict[str, Any] = {"code": code}
+        if interrupt_after is not None:
+            request["interrupt_after"] = interrupt_after
+        self._process.stdin.write(json.dumps(request) + "\n")
         self._process.stdin.flush()
         answer = self._next(timeout)
         if not answer["ok"]:

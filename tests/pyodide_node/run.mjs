@@ -8,7 +8,12 @@
 // snippet's last expression, as JSON>, "seconds": s} or {"ok": false, "error", "message",
 // "traceback"}. Top-level await works in snippets; they share one namespace. Python's own output goes to stderr, so
 // stdout carries only answers. The first stdout line is {"ready": true, "seconds": s}.
+//
+// A request may add "interrupt_after": s. A helper thread then writes 2 into Pyodide's
+// interrupt buffer after s seconds unless the snippet has finished: this thread cannot do
+// it itself, as timers do not fire while Python holds it.
 import { createInterface } from "node:readline";
+import { Worker } from "node:worker_threads";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
@@ -27,6 +32,9 @@ const pyodide = await loadPyodide({
   stdout: toStderr,
   stderr: toStderr,
 });
+// [0]: Pyodide's interrupt buffer (2 = SIGINT); [1]: set to 1 when the snippet is done.
+const interrupt = new Int32Array(new SharedArrayBuffer(8));
+pyodide.setInterruptBuffer(interrupt);
 if (packages.length) await pyodide.loadPackage(packages, { messageCallback: () => {} });
 
 const runSnippet = pyodide.runPython(`
@@ -46,13 +54,36 @@ async def _run_snippet(code):
 _run_snippet
 `);
 
+const INTERRUPTER = `
+const { workerData } = require("node:worker_threads");
+const flags = new Int32Array(workerData.buffer);
+if (Atomics.wait(flags, 1, 0, workerData.ms) === "timed-out") Atomics.store(flags, 0, 2);
+`;
+
+// Runs a snippet, interrupting it after `seconds` (if given and it is still running).
+async function runWithInterrupt(code, seconds) {
+  if (seconds == null) return runSnippet(code);
+  Atomics.store(interrupt, 0, 0);
+  Atomics.store(interrupt, 1, 0);
+  const helper = new Worker(INTERRUPTER, { eval: true, workerData: { buffer: interrupt.buffer, ms: seconds * 1000 } });
+  try {
+    return await runSnippet(code);
+  } finally {
+    Atomics.store(interrupt, 1, 1);
+    Atomics.notify(interrupt, 1);
+    await new Promise((resolve) => helper.once("exit", resolve));
+    Atomics.store(interrupt, 0, 0);
+  }
+}
+
 console.log(JSON.stringify({ ready: true, seconds: (performance.now() - started) / 1000 }));
 const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
 for await (const line of lines) {
   if (!line.trim()) continue;
   let answer;
   try {
-    answer = await runSnippet(JSON.parse(line).code);
+    const request = JSON.parse(line);
+    answer = await runWithInterrupt(request.code, request.interrupt_after);
   } catch (err) {
     answer = JSON.stringify({ ok: false, error: "RunnerError", message: String(err), traceback: err.stack || "" });
   }
