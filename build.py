@@ -75,6 +75,11 @@ DEFAULT_OUT = REPO / "_site"
 #: first visit downloads (besides the core files and the page's own scripts and styles).
 APP_PACKAGES = ["localyst"]
 
+#: Packages the kernel worker loads right after its start-up (``WARM_UP`` in
+#: py/localyst/kernel/_bridge.py; the kernel worker loads the localyst wheel itself by URL,
+#: without LOCALYST_DEPENDS). A first visit downloads their closure too.
+KERNEL_PACKAGES = ["numpy", "pandas", "matplotlib"]
+
 #: What the ``localyst`` wheel needs in the browser (site-lock names).
 LOCALYST_DEPENDS = ["panel", "bokeh", "openai", "httpx2", "httpx2-jsfetch", "jiter-pupy", "pydantic", "ssl"]
 
@@ -915,7 +920,7 @@ def startup_files(out: Path, lock: dict) -> list[str]:
 
     * the page's own files (everything copied from site/),
     * the Pyodide core files and the site lock,
-    * the wheels of the closure of APP_PACKAGES in the site lock,
+    * the wheels of the closure of APP_PACKAGES and KERNEL_PACKAGES in the site lock,
     * the vendor files the page names in src=/href= (BokehJS, panel.min.js, ...), Panel's
       component stylesheets (css/), and the Tabler woff2 font.
     """
@@ -924,7 +929,7 @@ def startup_files(out: Path, lock: dict) -> list[str]:
         if p.is_file():
             files.add(p.relative_to(SITE_SRC).as_posix())
     files |= {f"pyodide/{n}" for n in PYODIDE_CORE} | {"pyodide/pyodide-lock.json"}
-    for n in closure(lock["packages"], APP_PACKAGES):
+    for n in closure(lock["packages"], APP_PACKAGES + KERNEL_PACKAGES):
         files.add(f"pyodide/{lock['packages'][n]['file_name']}")
     index = out / "index.html"
     if index.exists():
@@ -1056,7 +1061,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{s['packages']} packages in the site lock")
             log(f"first visit: {s['first_visit_files']} files, {s['first_visit_bytes']:,} bytes "
                 f"({_mb(s['first_visit_bytes'])}) = page + Pyodide core + lock + wheels of "
-                f"{'+'.join(APP_PACKAGES)} closure ({len(s['app_closure'])} packages) + vendor JS/CSS/font")
+                f"{'+'.join(APP_PACKAGES)} closure ({len(s['app_closure'])} packages) + kernel warm-up "
+                f"({', '.join(KERNEL_PACKAGES)} and their closure) + vendor JS/CSS/font")
     except BuildError as exc:
         print(f"build failed: {exc}", file=sys.stderr)
         return 1

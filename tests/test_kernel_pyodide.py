@@ -100,3 +100,89 @@ def test_an_interrupt_never_reaches_a_cell_that_already_finished(node: PyodideNo
     assert cell(node, "1 + 1", interrupt_after=0.5)["error"] is None
     time.sleep(0.7)
     assert cell(node, "sum(range(10**6))")["error"] is None
+
+
+# The worker's message protocol (localyst.kernel._bridge), with a Python list as the owner.
+
+BRIDGE_PRELUDE = """
+from localyst.kernel._bridge import Bridge
+
+sent = []
+
+def send(text, payload=None):
+    message = json.loads(text)
+    if payload is not None:
+        message["bytes"] = payload.to_bytes().decode()
+    sent.append(message)
+
+bridge = Bridge(send, lock_text, data_dir="/bridge")
+await bridge.start()
+
+async def exchange(message):
+    del sent[:]
+    await bridge.handle(message)
+    return list(sent)
+"""
+
+
+@pytest.fixture(scope="module")
+def bridge(node: PyodideNode, built_site: Path) -> PyodideNode:
+    lock_text = (built_site / "pyodide" / "pyodide-lock.json").read_text()
+    node.run(f"lock_text = {lock_text!r}")
+    node.run(BRIDGE_PRELUDE)
+    return node
+
+
+def exchange(node: PyodideNode, message: dict[str, Any]) -> list[dict[str, Any]]:
+    return node.run(f"await exchange({message!r})")
+
+
+def test_the_bridge_says_ready_with_the_packages_cells_can_import(bridge: PyodideNode) -> None:
+    ready = bridge.run("[m for m in sent if m['type'] == 'ready']")
+    (message,) = ready
+    assert {"numpy", "pandas", "matplotlib", "scipy", "sqlite3"} <= set(message["packages"])
+    assert "localyst" not in message["packages"]
+
+
+def test_a_run_streams_outputs_then_ends_with_its_result(bridge: PyodideNode) -> None:
+    sent = exchange(bridge, {"type": "run", "id": 7, "code": "print('one')\nprint('two')\n6 * 7"})
+    assert [m["type"] for m in sent] == ["output", "output", "output", "result"]
+    assert all(m["id"] == 7 for m in sent)
+    assert [m["output"].get("text") for m in sent[:2]] == ["one\n", "two\n"]
+    result = sent[-1]["result"]
+    assert result["error"] is None and result["outputs"][-1]["data"]["text/plain"] == "42"
+
+
+def test_a_shipped_package_loads_on_first_import_with_a_status(bridge: PyodideNode) -> None:
+    sent = exchange(bridge, {"type": "run", "id": "y", "code": "import yaml\nyaml.safe_load('a: 1')"})
+    assert sent[0] == {"type": "status", "text": "loading pyyaml…"}
+    assert sent[1] == {"type": "status", "text": ""}
+    assert sent[-1]["result"]["outputs"][-1]["data"]["text/plain"] == "{'a': 1}"
+
+
+def test_a_package_the_site_lacks_is_explained(bridge: PyodideNode) -> None:
+    sent = exchange(bridge, {"type": "run", "id": 1, "code": "import polars"})
+    assert [m["type"] for m in sent] == ["result"]
+    assert "cannot install packages" in sent[0]["result"]["error"]["evalue"]
+
+
+def test_files_go_in_and_out_of_the_data_folder(bridge: PyodideNode) -> None:
+    put = bridge.run("await exchange({'type': 'put-file', 'id': 1, 'path': 'in/sales.csv', 'bytes': memoryview(b'a,b\\n1,2\\n')})")
+    assert put == [{"type": "file-put", "id": 1, "path": "in/sales.csv", "size": 8}]
+    sent = exchange(bridge, {"type": "run", "id": 2, "code": "import pandas as pd\npd.read_csv('in/sales.csv').to_csv('outputs/copy.csv', index=False)"})
+    assert sent[-1]["result"]["files"] == [{"path": "outputs/copy.csv", "size": 8, "mime": "text/csv"}]
+    got = exchange(bridge, {"type": "get-file", "id": 3, "path": "outputs/copy.csv"})
+    assert got == [{"type": "file", "id": 3, "path": "outputs/copy.csv", "bytes": "a,b\n1,2\n"}]
+
+
+def test_paths_outside_the_data_folder_are_refused(bridge: PyodideNode) -> None:
+    for path in ("../etc/passwd", "/lib/python3.12/os.py", "missing.csv"):
+        (sent,) = exchange(bridge, {"type": "get-file", "id": 4, "path": path})
+        assert sent["type"] == "file-error" and sent["path"] == path
+
+
+def test_the_warm_up_is_what_the_build_counts_for_a_first_visit() -> None:
+    import build
+    from localyst.kernel._bridge import WARM_UP
+
+    assert list(WARM_UP) == build.KERNEL_PACKAGES
