@@ -8,13 +8,19 @@ importScripts("pyodide/pyodide.js");
 const siteRoot = new URL("./", self.location).href;
 let pyodide = null;
 
+let currentStage = "Starting";
+
 function status(stage, detail, progress) {
+  currentStage = stage;
   self.postMessage({ type: "status", stage, detail, progress });
 }
 
 function sendPatch(patch, buffers) {
   self.postMessage({ type: "patch", patch, buffers });
 }
+
+// The runtime's big files, and how far along the bar each one's arrival puts it.
+const RUNTIME_FILES = { "pyodide.asm.wasm": 18, "python_stdlib.zip": 24, "pyodide-lock.json": 28 };
 
 // Counts the package files as they arrive, so the progress bar moves with real work.
 const packageProgress = { expected: 0, done: 0 };
@@ -23,7 +29,9 @@ self.fetch = async (input, init) => {
   const response = await realFetch(input, init);
   const url = input instanceof Request ? input.url : String(input);
   const name = url.split("?")[0].split("/").pop();
-  if (/\.(whl|zip)$/.test(name) && packageProgress.expected > 0) {
+  if (name in RUNTIME_FILES) {
+    status("Loading the Python runtime", name, RUNTIME_FILES[name]);
+  } else if (/\.(whl|zip)$/.test(name) && packageProgress.expected > 0) {
     packageProgress.done += 1;
     const share = Math.min(1, packageProgress.done / packageProgress.expected);
     status("Loading packages", `${packageProgress.done} of ${packageProgress.expected} · ${name.split("-")[0]}`, 30 + 55 * share);
@@ -38,13 +46,17 @@ async function start(search) {
     lockFileURL: siteRoot + "pyodide/pyodide-lock.json",
   });
   status("Loading packages", "resolving", 30);
+  const failures = [];
   await pyodide.loadPackage(["localyst"], {
     messageCallback: (msg) => {
       const listed = /^Loading (.+)$/.exec(msg);
       if (listed) packageProgress.expected = listed[1].split(", ").length;
     },
-    errorCallback: (msg) => status("Loading packages", msg),
+    errorCallback: (msg) => failures.push(msg),
   });
+  if (failures.length) {
+    throw new Error(`Some packages could not be loaded from this site (pyodide/): ${failures.join("; ")}`);
+  }
   status("Starting the app", "Panel", 88);
   pyodide.globals.set("sendPatch", sendPatch);
   pyodide.globals.set("page_search", search);
@@ -88,7 +100,7 @@ function reportFailure(err) {
   const text = String(err && err.message ? err.message : err);
   const lines = text.trim().split("\n");
   console.error(text);
-  self.postMessage({ type: "error", message: lines[lines.length - 1] || text });
+  self.postMessage({ type: "error", stage: currentStage, message: lines[lines.length - 1] || text });
 }
 
 self.onmessage = (event) => {

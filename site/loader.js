@@ -26,6 +26,17 @@
 
   function fail(message) {
     status.error = message;
+    if (status.ready) {
+      // The app is up: keep it, and say what went wrong above it.
+      domReady.then(() => {
+        const banner = document.createElement("div");
+        banner.className = "runtime-error";
+        banner.setAttribute("role", "alert");
+        banner.textContent = message;
+        document.body.prepend(banner);
+      });
+      return;
+    }
     status.stage = "failed";
     domReady.then(() => {
       document.body.classList.add("load-failed");
@@ -90,6 +101,7 @@
       status.stage = "ready";
       status.progress = 100;
       status.ready = true;
+      status.readyAt = performance.now();
       document.body.classList.add("app-ready");
     } else if (msg.type === "patch") {
       try {
@@ -106,7 +118,7 @@
         busy = false;
       }
     } else if (msg.type === "error") {
-      fail(msg.message);
+      fail(msg.stage ? `${msg.stage} failed: ${msg.message}` : msg.message);
     }
   };
   worker.onerror = (event) => {

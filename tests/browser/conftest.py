@@ -82,8 +82,11 @@ def egress() -> Iterator[EgressRecorder]:
     recorder.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(egress: EgressRecorder):
+    """One Chromium for this package's tests. Package scope, because Playwright's sync API
+    leaves its event loop set on the main thread until it is closed, and CPython tests that
+    call asyncio.run() come later in the session."""
     from playwright.sync_api import sync_playwright
 
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():

@@ -1,0 +1,46 @@
+"""The loading screen: it names each stage, moves forward, and says what failed."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.browser.conftest import LOAD_TIMEOUT_MS
+
+pytestmark = pytest.mark.browser
+
+
+def test_loading_screen_names_each_stage_then_the_chat_is_ready(page, site):
+    page.goto(site.url)
+    stages: list[str] = []
+    progress: list[float] = []
+    deadline = time.monotonic() + LOAD_TIMEOUT_MS / 1000
+    while time.monotonic() < deadline:
+        state = page.evaluate("({...window.localyst})")
+        assert state["error"] is None, state["error"]
+        if not stages or stages[-1] != state["stage"]:
+            stages.append(state["stage"])
+        progress.append(state["progress"])
+        if state["ready"]:
+            break
+        time.sleep(0.05)
+    assert stages[-1] == "ready"
+    for expected in ("Loading the Python runtime", "Loading packages", "Starting the app"):
+        assert expected in stages, f"stage {expected!r} never shown: {stages}"
+    assert progress == sorted(progress), "the progress bar went backwards"
+    assert progress[-1] == 100
+    box = page.get_by_placeholder("Ask about your data", exact=False)
+    assert box.is_editable()
+
+
+def test_a_missing_package_file_is_named_not_a_spinner_forever(page, site):
+    page.route("**/pyodide/panel-*.whl", lambda route: route.fulfill(status=404, body="gone"))
+    page.goto(site.url)
+    page.wait_for_function("window.localyst && window.localyst.error", timeout=LOAD_TIMEOUT_MS)
+    error = page.evaluate("window.localyst.error")
+    assert "Loading packages failed" in error
+    assert "panel" in error
+    alert = page.get_by_text("Localyst could not start")
+    assert alert.is_visible()
+    assert page.get_by_text("panel", exact=False).first.is_visible()
