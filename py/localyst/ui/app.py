@@ -35,15 +35,14 @@ class LocalystApp:
             callback_avatar="A",
             user=USER,
             avatar="Y",
-            callback_exception="verbose",
+            callback_exception="summary",
             placeholder_text="Thinking…",
             show_rerun=True,
             show_undo=True,
             show_clear=True,
             sizing_mode="stretch_both",
             widgets=pn.chat.ChatAreaInput(
-                placeholder="Ask about your data… (Enter to send, Shift+Enter for a new line)",
-                name="Message",
+                placeholder="Ask about your data… (Enter to send, Shift+Enter for a new line)"
             ),
             message_params={"show_reaction_icons": False, "show_copy_icon": True},
             css_classes=["localyst-chat"],
