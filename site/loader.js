@@ -2,6 +2,31 @@
 // Bokeh document the worker sends. All application logic lives in Python in the worker.
 "use strict";
 
+// Cross-origin isolation (which the kernel's interrupt buffer needs) comes from sw.js,
+// which adds COOP/COEP headers. A first visit is not under its control yet, so the page
+// reloads once it is active (once: a sessionStorage flag stops loops). Without service
+// workers (a private window, file://) the page runs without isolation.
+// window.localyst.isolated says which (set once window.localyst exists, below).
+(function () {
+  const RELOADED = "localyst-isolation-reload";
+  Promise.resolve().then(() => {
+    window.localyst.isolated = self.crossOriginIsolated === true;
+  });
+  if (!("serviceWorker" in navigator)) return;
+  navigator.serviceWorker
+    .register("sw.js")
+    .then(() => navigator.serviceWorker.ready)
+    .then(() => {
+      if (self.crossOriginIsolated) {
+        sessionStorage.removeItem(RELOADED);
+      } else if (!sessionStorage.getItem(RELOADED)) {
+        sessionStorage.setItem(RELOADED, "1");
+        location.reload();
+      }
+    })
+    .catch((err) => console.warn("No cross-origin isolation (service worker unavailable):", err));
+})();
+
 (function () {
   const status = { stage: "starting", detail: "", progress: 0, ready: false, error: null, build: "__BUILD_ID__" };
   window.localyst = status;

@@ -127,10 +127,24 @@ def page(browser, site: SiteServer, egress: EgressRecorder):
     assert not missing, f"the site failed to serve: {missing}"
 
 
+def wait_through_reload(page, expression: str, timeout: float) -> None:
+    """page.wait_for_function, surviving the one reload of a first visit (site/loader.js
+    reloads once the service worker that makes the page cross-origin isolated is active)."""
+    from playwright.sync_api import Error
+
+    try:
+        page.wait_for_function(expression, timeout=timeout)
+    except Error as exc:
+        if "Execution context was destroyed" not in str(exc):
+            raise
+        page.wait_for_load_state()
+        page.wait_for_function(expression, timeout=timeout)
+
+
 def open_app(page, site: SiteServer, query: str = "") -> None:
     """Open the site and wait until the chat accepts input."""
     page.goto(site.url + ("?" + query if query else ""))
-    page.wait_for_function("window.localyst && (window.localyst.ready || window.localyst.error)", timeout=LOAD_TIMEOUT_MS)
+    wait_through_reload(page, "window.localyst && (window.localyst.ready || window.localyst.error)", LOAD_TIMEOUT_MS)
     error = page.evaluate("window.localyst.error")
     assert error is None, f"the app failed to load: {error}"
 
