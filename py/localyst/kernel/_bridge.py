@@ -8,7 +8,10 @@ Messages in (from the worker's owner):
     {type: "run", id, code}
     {type: "put-file", id?, path, bytes}      bytes: ArrayBuffer or Uint8Array
     {type: "get-file", id, path}
-(`{type: "interrupt-buffer", buffer}` is handled by the JavaScript: it is not Python's.)
+The JavaScript handles the rest itself: `{type: "interrupt-buffer", buffer}` (a
+SharedArrayBuffer for pyodide.setInterruptBuffer; the worker zeroes it before each run, so
+an interrupt written while no cell ran stops nothing), and it sends `{type: "failed",
+message}` if start-up fails, `{type: "error", id, message}` if a message could not be handled.
 
 Messages out:
     {type: "ready", packages: [...]}          the site packages cells can import
