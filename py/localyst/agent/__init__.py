@@ -1,0 +1,49 @@
+"""The agent loop: a conversation turn in which the model writes Python and the kernel runs it.
+
+Plain asyncio, no UI: the loop emits events (``_events``) that a chat UI renders, and keeps
+the history in the chat-completions wire format.
+"""
+
+from ._budget import Limits
+from ._context import estimate_tokens, fit_context
+from ._environment import Environment, FileInfo
+from ._events import (
+    AssistantText,
+    CodeDelta,
+    CodeFinished,
+    CodeStarted,
+    Event,
+    KernelOutput,
+    Notice,
+    RequestSent,
+    TurnEnded,
+    UsageReport,
+)
+from ._kernel import KernelLike, result_for_model
+from ._loop import Agent
+from ._prompt import system_prompt
+from ._scan import SCAN_CODE, scan_files
+
+__all__ = [
+    "SCAN_CODE",
+    "Agent",
+    "AssistantText",
+    "CodeDelta",
+    "CodeFinished",
+    "CodeStarted",
+    "Environment",
+    "Event",
+    "FileInfo",
+    "KernelLike",
+    "KernelOutput",
+    "Limits",
+    "Notice",
+    "RequestSent",
+    "TurnEnded",
+    "UsageReport",
+    "estimate_tokens",
+    "fit_context",
+    "result_for_model",
+    "scan_files",
+    "system_prompt",
+]

@@ -1,0 +1,84 @@
+"""What the model is told about where its code runs: packages, network, and the files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MAX_FILES_LISTED = 50
+MAX_PREVIEWS = 10  # files shown with columns and first rows; the rest by name only
+MAX_COLUMNS = 30
+MAX_HEAD_CHARS = 1200
+MAX_FILES_CHARS = 12_000  # the whole file section, previews included
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """One of the person's files. Tables carry ``columns`` ((name, dtype) pairs, perhaps
+    only the first MAX_COLUMNS of ``column_count``), ``rows`` when known, and ``head``: the
+    first rows as text. Other text files may carry ``head``, their beginning."""
+
+    path: str
+    size: int
+    mime: str
+    rows: int | None = None
+    columns: tuple[tuple[str, str], ...] = ()
+    column_count: int = 0
+    head: str | None = None
+
+
+@dataclass(frozen=True)
+class Environment:
+    packages: tuple[str, ...] = ()
+    files: tuple[FileInfo, ...] = ()
+    network: bool = False
+    data_dir: str = "/data"
+    outputs_dir: str = "/data/outputs"
+
+
+def describe_files(files: tuple[FileInfo, ...]) -> str:
+    """The file list for the system prompt, bounded whatever the files are."""
+    if not files:
+        return "(no files yet: the person has not added any)"
+    lines: list[str] = []
+    used = 0
+    for number, info in enumerate(files[:MAX_FILES_LISTED]):
+        entry = _describe(info, preview=number < MAX_PREVIEWS)
+        if used + len(entry) > MAX_FILES_CHARS:
+            entry = _describe(info, preview=False)
+            if used + len(entry) > MAX_FILES_CHARS:
+                lines.append(f"- … and {len(files) - number} more files (list them with Python)")
+                break
+        lines.append(entry)
+        used += len(entry)
+    else:
+        if len(files) > MAX_FILES_LISTED:
+            lines.append(f"- … and {len(files) - MAX_FILES_LISTED} more files (list them with Python)")
+    return "\n".join(lines)
+
+
+def _describe(info: FileInfo, *, preview: bool) -> str:
+    shape = ""
+    if info.columns:
+        rows = f"{info.rows:,} rows × " if info.rows is not None else ""
+        shape = f", {rows}{max(info.column_count, len(info.columns))} columns"
+    line = f"- {info.path} ({_size(info.size)}, {info.mime}{shape})"
+    if not preview:
+        return line
+    if info.columns:
+        shown = ", ".join(f"{name} ({dtype})" for name, dtype in info.columns[:MAX_COLUMNS])
+        hidden = max(info.column_count, len(info.columns)) - min(len(info.columns), MAX_COLUMNS)
+        more = f", … {hidden} more" if hidden > 0 else ""
+        line += f"\n  columns: {shown}{more}"
+    if info.head:
+        head = info.head if len(info.head) <= MAX_HEAD_CHARS else info.head[:MAX_HEAD_CHARS] + " …"
+        label = "first rows" if info.columns else "beginning"
+        line += f"\n  {label}:\n" + "\n".join("    " + row for row in head.splitlines())
+    return line
+
+
+def _size(size: int) -> str:
+    if size < 1024:
+        return f"{size:,} bytes"
+    if size < 1024**2:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024**2:.1f} MB"

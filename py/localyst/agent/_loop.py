@@ -1,0 +1,290 @@
+"""The agent loop: ask the model, run its code, feed the results back, until it answers
+or the turn's budget runs out. Plain asyncio: no UI, no Panel."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import openai
+
+from ..llm import Endpoint, Problem, StreamCut, TextDelta, ToolCall, ToolCallDelta, Usage, describe, make_client, stream_chat
+from ._budget import Budget, Limits
+from ._context import TRIMMED_NOTICE, estimate_tokens, fit_context, message_tokens, text_tokens
+from ._environment import Environment
+from ._events import (
+    AssistantText,
+    CodeDelta,
+    CodeFinished,
+    CodeStarted,
+    EndReason,
+    Event,
+    KernelOutput,
+    Notice,
+    RequestSent,
+    TurnEnded,
+    UsageReport,
+)
+from ._fenced import python_blocks
+from ._kernel import KernelLike, figures, result_for_model
+from ._messages import (
+    CANCELLED_NOTE,
+    SAME_ERROR_NOTE,
+    STOPPED_NOTE,
+    Message,
+    assistant_message,
+    close_open_calls,
+    figures_message,
+    output_message,
+    tool_message,
+    without_tools,
+)
+from ._prompt import Mode, system_prompt
+from ._tools import RUN_PYTHON, TOOLS, code_from_arguments, partial_code
+
+OnEvent = Callable[[Event], None]
+
+CONTEXT_TOKENS = 100_000
+OUTPUT_LIMIT = 4_000  # characters of one cell's account for the model
+INTERRUPT_GRACE = 3.0  # seconds an interrupted cell gets to report before the loop moves on
+SAME_ERROR_NOTICE = "The same error came back twice in a row; the model was asked to change approach."
+FENCED_NOTICE = "This endpoint does not accept tools, so the ```python blocks of its replies are run instead."
+BAD_ARGUMENTS = 'The arguments were not JSON with a "code" string, so nothing ran. Call run_python again with {"code": "..."}.'
+STOPPED = "Stopped by the person."
+
+
+@dataclass
+class _Reply:
+    text: str
+    calls: list[tuple[str, str, str]] = field(default_factory=list)  # (id, name, arguments)
+
+
+class Agent:
+    """Runs turns of a conversation against one endpoint and one kernel.
+
+    ``mode="tools"`` uses the run_python tool and switches itself to ``"fenced"`` for good
+    when the endpoint rejects tools; ``send_images`` sends figures back as images (for
+    endpoints that take them); ``context_tokens`` is the estimated size the requests are
+    trimmed to.
+    """
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        kernel: KernelLike,
+        *,
+        client: openai.AsyncOpenAI | None = None,
+        limits: Limits = Limits(),
+        mode: Mode = "tools",
+        send_images: bool = False,
+        context_tokens: int = CONTEXT_TOKENS,
+        output_limit: int = OUTPUT_LIMIT,
+    ) -> None:
+        self.endpoint = endpoint
+        self.kernel = kernel
+        self.client = client or make_client(endpoint)
+        self.limits = limits
+        self.mode: Mode = mode
+        self.send_images = send_images
+        self.context_tokens = context_tokens
+        self.output_limit = output_limit
+
+    async def run_turn(
+        self, history: list[Message], environment: Environment = Environment(), on_event: OnEvent = lambda event: None
+    ) -> TurnEnded:
+        """Answer the last message of ``history`` (the person's), appending to ``history``
+        the assistant's messages and the code results as the wire format wants them.
+
+        Cancel the task running it to stop: the model request is closed, a running cell is
+        interrupted, the history stays valid, TurnEnded("stopped") is emitted and
+        CancelledError propagates. Failures end the turn with TurnEnded("error").
+        """
+        return await _Turn(self, history, environment, on_event).run()
+
+
+class _Turn:
+    def __init__(self, agent: Agent, history: list[Message], environment: Environment, emit: OnEvent) -> None:
+        self.agent = agent
+        self.history = history
+        self.environment = environment
+        self.emit = emit
+        self.budget = Budget(agent.limits)
+        self.trimmed_noticed = False
+
+    async def run(self) -> TurnEnded:
+        try:
+            while True:
+                limit = self.budget.exhausted() if self.budget.steps else None
+                if limit is not None:
+                    return self._end(*limit)
+                reply = await self._ask()
+                if reply is None:  # the endpoint refused tools: ask again without them
+                    continue
+                if self.agent.mode == "tools":
+                    if not reply.calls:
+                        return self._end("answered", reply.text)
+                    await self._run_calls(reply.calls)
+                else:
+                    blocks = python_blocks(reply.text)
+                    if not blocks:
+                        return self._end("answered", reply.text)
+                    await self._run_blocks(blocks)
+        except asyncio.CancelledError:
+            close_open_calls(self.history)
+            self._end("stopped", STOPPED)
+            raise
+        except Exception as exc:  # every failure ends the turn with a message a person can act on
+            close_open_calls(self.history)
+            problem = describe(exc, self.agent.endpoint)
+            return self._end("error", f"{problem.title}. {problem.detail}", problem)
+
+    def _end(self, reason: EndReason, message: str, problem: Problem | None = None) -> TurnEnded:
+        ended = TurnEnded(reason, message, problem)
+        self.emit(ended)
+        return ended
+
+    # ------------------------------------------------------------ the model
+
+    def _payload(self) -> tuple[list[Message], list[dict[str, Any]] | None]:
+        mode = self.agent.mode
+        system = {"role": "system", "content": system_prompt(self.environment, mode)}
+        messages, trimmed = fit_context(self.history, self.agent.context_tokens, message_tokens(system))
+        if trimmed and not self.trimmed_noticed:
+            self.trimmed_noticed = True
+            self.emit(Notice(TRIMMED_NOTICE))
+        if mode == "fenced":
+            return [system, *without_tools(messages)], None
+        return [system, *messages], TOOLS
+
+    async def _ask(self) -> _Reply | None:
+        """One model request, streamed into events; its reply is appended to the history."""
+        messages, tools = self._payload()
+        self.budget.steps += 1
+        step = self.budget.steps
+        self.emit(RequestSent(step, messages, tools))
+        text: list[str] = []
+        calls: list[ToolCall] = []
+        indexes: list[int] = []
+        shown: dict[int, str] = {}
+        usage: Usage | None = None
+        agent = self.agent
+        try:
+            async for event in stream_chat(agent.client, agent.endpoint.model, messages, tools):
+                if isinstance(event, TextDelta):
+                    text.append(event.text)
+                    self.emit(AssistantText(event.text))
+                elif isinstance(event, ToolCallDelta):
+                    if event.index not in shown:
+                        indexes.append(event.index)
+                        shown[event.index] = ""
+                    code = partial_code(event.arguments) if event.name == RUN_PYTHON else None
+                    if code is not None and code != shown[event.index]:
+                        shown[event.index] = code
+                        self.emit(CodeDelta(event.id or _call_id(step, event.index), code))
+                elif isinstance(event, ToolCall):
+                    calls.append(event)
+                elif isinstance(event, Usage):
+                    usage = event
+        except openai.BadRequestError as exc:
+            if tools and _rejects_tools(exc):
+                agent.mode = "fenced"
+                self.budget.steps -= 1  # nothing was generated
+                self.emit(Notice(FENCED_NOTICE))
+                return None
+            raise
+        except (asyncio.CancelledError, StreamCut):
+            if text:  # what the person saw arrive stays in the conversation
+                self.history.append(assistant_message("".join(text), []))
+            raise
+        ordered = sorted(indexes)
+        reply = _Reply(
+            "".join(text),
+            [(c.id or _call_id(step, ordered[i]), c.name, c.arguments) for i, c in enumerate(calls)],
+        )
+        self._count(usage, messages, reply)
+        self.history.append(assistant_message(reply.text, reply.calls))
+        return reply
+
+    def _count(self, usage: Usage | None, messages: list[Message], reply: _Reply) -> None:
+        if usage is None:
+            prompt = estimate_tokens(messages)
+            completion = text_tokens(reply.text) + sum(text_tokens(arguments) for _, _, arguments in reply.calls)
+            usage, estimated = Usage(prompt, completion, prompt + completion), True
+        else:
+            estimated = False
+        self.budget.tokens += usage.total
+        self.emit(UsageReport(usage.prompt, usage.completion, usage.total, estimated))
+
+    # ------------------------------------------------------------ the kernel
+
+    async def _run_calls(self, calls: list[tuple[str, str, str]]) -> None:
+        images: list[str] = []
+        for call_id, name, arguments in calls:
+            code = code_from_arguments(arguments) if name == RUN_PYTHON else None
+            if code is None:
+                problem = BAD_ARGUMENTS if name == RUN_PYTHON else f"There is no tool `{name}`; the only tool is {RUN_PYTHON}."
+                self.budget.record_failure(problem)
+                self.history.append(tool_message(call_id, problem))
+                continue
+            result = await self._run_cell(call_id, code, "tool")
+            self.history.append(tool_message(call_id, self._account(result)))
+            images += figures(result)
+        if self.agent.send_images and images:
+            self.history.append(figures_message(images))
+
+    async def _run_blocks(self, blocks: list[str]) -> None:
+        parts: list[str] = []
+        images: list[str] = []
+        for number, code in enumerate(blocks):
+            result = await self._run_cell(f"fenced-{self.budget.steps}-{number}", code, "fenced")
+            account = self._account(result)
+            parts.append(account if len(blocks) == 1 else f"[block {number + 1}]\n{account}")
+            images += figures(result)
+            if result.get("error") and number + 1 < len(blocks):
+                parts.append(f"(The {len(blocks) - number - 1} block(s) after it were not run.)")
+                break
+        self.history.append(output_message("\n\n".join(parts), images if self.agent.send_images else []))
+
+    def _account(self, result: dict[str, Any]) -> str:
+        """The cell's text for the model, with a nudge when it repeats the last error."""
+        text = result_for_model(result, self.agent.output_limit)
+        if self.budget.record_cell(result.get("error")):
+            self.emit(Notice(SAME_ERROR_NOTICE))
+            text += "\n\n" + SAME_ERROR_NOTE
+        return text
+
+    async def _run_cell(self, call_id: str, code: str, source: str) -> dict[str, Any]:
+        self.emit(CodeStarted(call_id, code, source))  # type: ignore[arg-type]
+        run = asyncio.ensure_future(self.agent.kernel.run(code, lambda output: self.emit(KernelOutput(call_id, output))))
+        try:
+            result = await asyncio.shield(run)
+        except asyncio.CancelledError:
+            self.agent.kernel.interrupt()
+            result = await _settle(run)
+            if result is not None:
+                self.emit(CodeFinished(call_id, result))
+            account = f"{result_for_model(result, self.agent.output_limit)}\n{STOPPED_NOTE}" if result else CANCELLED_NOTE
+            self.history.append(tool_message(call_id, account) if source == "tool" else output_message(account, []))
+            raise
+        self.emit(CodeFinished(call_id, result))
+        return result
+
+
+async def _settle(run: asyncio.Future[dict[str, Any]]) -> dict[str, Any] | None:
+    """The interrupted cell's result, if it reports within the grace period."""
+    done, _ = await asyncio.wait({run}, timeout=INTERRUPT_GRACE)
+    if not done:
+        run.cancel()
+        return None
+    return None if run.cancelled() or run.exception() else run.result()
+
+
+def _call_id(step: int, index: int) -> str:
+    """For endpoints that send tool calls without ids: the wire format needs one."""
+    return f"call_{step}_{index}"
+
+
+def _rejects_tools(exc: openai.BadRequestError) -> bool:
+    message = str(exc).lower()
+    return any(word in message for word in ("tool", "function"))
