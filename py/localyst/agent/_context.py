@@ -6,7 +6,6 @@ and close enough for a budget. The history itself is never changed: only what is
 
 from __future__ import annotations
 
-from typing import Any
 
 from ._messages import Message, is_output
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 MAX_FILES_LISTED = 50
 MAX_PREVIEWS = 10  # files shown with columns and first rows; the rest by name only

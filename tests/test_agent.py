@@ -1,0 +1,465 @@
+"""localyst.agent in CPython: the real openai SDK over real HTTP to the mock model, and the
+real kernel (in a thread, as it runs in its own worker in the browser)."""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import json
+import threading
+import time
+from typing import Any, Iterator
+
+import pytest
+
+from localyst.agent import (
+    Agent,
+    AssistantText,
+    CodeDelta,
+    CodeFinished,
+    CodeStarted,
+    Environment,
+    KernelOutput,
+    Limits,
+    Notice,
+    RequestSent,
+    TurnEnded,
+    UsageReport,
+    estimate_tokens,
+    scan_files,
+)
+from localyst.agent._context import DROPPED, TRIMMED_NOTICE
+from localyst.agent._messages import CANCELLED_NOTE, SAME_ERROR_NOTE, STOPPED_NOTE
+from localyst.agent._tools import partial_code
+from localyst.kernel import Kernel
+from localyst.llm import Endpoint
+from tools.mock_model import Call, MockModel, fault, slow, text, tool_call, tool_calls
+
+ASK = [{"role": "user", "content": "What is in my data?"}]
+
+
+class ThreadKernel:
+    """The KernelLike seam over the real kernel, which runs each cell in a worker thread.
+
+    interrupt() raises KeyboardInterrupt in that thread, as Pyodide's interrupt buffer
+    does in the kernel worker: the cell sees it at its next bytecode.
+    """
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
+        self.interrupts = 0
+        self._thread: int | None = None
+
+    async def run(self, code: str, on_output: Any = None) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+
+        def forward(output: Any) -> None:
+            if on_output is not None:
+                loop.call_soon_threadsafe(on_output, output.as_dict())
+
+        def work() -> dict[str, Any]:
+            self._thread = threading.get_ident()
+            try:
+                return self.kernel.run(code, on_output=forward).as_dict()
+            finally:
+                self._thread = None
+
+        return await loop.run_in_executor(None, work)
+
+    def interrupt(self) -> None:
+        self.interrupts += 1
+        if self._thread is not None:
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._thread), ctypes.py_object(KeyboardInterrupt))
+
+
+@pytest.fixture
+def mock() -> Iterator[MockModel]:
+    with MockModel() as server:
+        yield server
+
+
+@pytest.fixture
+def kernel(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> ThreadKernel:
+    monkeypatch.chdir(tmp_path)  # the kernel moves into its data folder; this moves back after
+    return ThreadKernel(Kernel(data_dir=tmp_path))
+
+
+def make_agent(mock: MockModel, kernel: ThreadKernel, **kw: Any) -> Agent:
+    return Agent(Endpoint(mock.base_url, model="mock-small"), kernel, **kw)
+
+
+def turn(mock: MockModel, kernel: ThreadKernel, history: list[dict[str, Any]] | None = None, *, environment: Environment = Environment(), **kw: Any) -> tuple[TurnEnded, list[Any], list[dict[str, Any]]]:
+    history = list(ASK) if history is None else history
+    events: list[Any] = []
+
+    async def go() -> TurnEnded:
+        return await make_agent(mock, kernel, **kw).run_turn(history, environment, events.append)
+
+    return asyncio.run(go()), events, history
+
+
+def sent(mock: MockModel, index: int) -> list[dict[str, Any]]:
+    return mock.chat_requests()[index].body["messages"]
+
+
+def code(source: str) -> str:
+    return json.dumps({"code": source})
+
+
+def of(kind: type, events: list[Any]) -> list[Any]:
+    return [e for e in events if isinstance(e, kind)]
+
+
+def assert_valid(history: list[dict[str, Any]]) -> None:
+    """Every assistant message with tool_calls is followed by one tool message per call."""
+    for i, message in enumerate(history):
+        ids = [c["id"] for c in message.get("tool_calls") or []]
+        if ids:
+            following = [m["tool_call_id"] for m in history[i + 1 : i + 1 + len(ids)] if m["role"] == "tool"]
+            assert following == ids, history
+
+
+# ---------------------------------------------------------------- the loop
+
+
+def test_error_then_fix_then_answer(mock: MockModel, kernel: ThreadKernel) -> None:
+    mock.script(
+        tool_call("run_python", code("print(totl)"), id="call_1"),
+        tool_call("run_python", code("total = 40 + 2\nprint(total)"), id="call_2"),
+        text("The total is **42**."),
+    )
+    ended, events, history = turn(mock, kernel)
+    assert ended == TurnEnded("answered", "The total is **42**.")
+    assert events[-1] == ended
+    first, second, third = sent(mock, 0), sent(mock, 1), sent(mock, 2)
+    assert first[0]["role"] == "system" and first[1:] == ASK
+    assert mock.chat_requests()[0].body["tools"][0]["function"]["name"] == "run_python"
+    assert second[-2] == {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "run_python", "arguments": code("print(totl)")}}],
+    }
+    assert second[-1]["role"] == "tool" and second[-1]["tool_call_id"] == "call_1"
+    assert "NameError" in second[-1]["content"] and "Traceback" in second[-1]["content"]
+    assert third[-1] == {"role": "tool", "tool_call_id": "call_2", "content": "42"}
+    assert history[-1] == {"role": "assistant", "content": "The total is **42**."}
+    assert [type(e).__name__ for e in events if isinstance(e, (RequestSent, CodeStarted, CodeFinished, TurnEnded))] == [
+        "RequestSent", "CodeStarted", "CodeFinished", "RequestSent", "CodeStarted", "CodeFinished", "RequestSent", "TurnEnded",
+    ]
+    finished = of(CodeFinished, events)
+    assert finished[0].result["error"]["ename"] == "NameError" and finished[1].result["error"] is None
+    assert [e.output["text"] for e in of(KernelOutput, events)] == ["42\n"]
+    assert of(RequestSent, events)[1].messages == second
+    assert len(of(UsageReport, events)) == 3 and all(u.total > 0 for u in of(UsageReport, events))
+
+
+def test_an_answer_without_code(mock: MockModel, kernel: ThreadKernel) -> None:
+    mock.script(text("Hello! Add a file and ask away.", chunks=4))
+    ended, events, history = turn(mock, kernel)
+    assert ended.reason == "answered" and ended.message == "Hello! Add a file and ask away."
+    assert "".join(e.delta for e in of(AssistantText, events)) == ended.message
+    assert len(of(AssistantText, events)) == 4
+    assert len(mock.chat_requests()) == 1 and not of(CodeStarted, events)
+    assert history == ASK + [{"role": "assistant", "content": ended.message}]
+
+
+def test_code_streams_in_as_the_model_writes_it(mock: MockModel, kernel: ThreadKernel) -> None:
+    source = 'import math\nprint("r = \\"%.3f\\"" % math.pi)\nfor i in range(3):\n    print(i)'
+    mock.script(tool_call("run_python", code(source), id="call_s", fragment=3), text("Done."))
+    ended, events, _ = turn(mock, kernel)
+    deltas = of(CodeDelta, events)
+    assert len(deltas) > 10
+    assert all(d.call_id == "call_s" for d in deltas)
+    assert all(b.code.startswith(a.code) and len(b.code) > len(a.code) for a, b in zip(deltas, deltas[1:]))
+    assert deltas[-1].code == source
+    assert events.index(deltas[-1]) < events.index(of(CodeStarted, events)[0])
+    assert of(CodeStarted, events)[0].code == source
+    assert ended.reason == "answered"
+
+
+def test_partial_code_never_shows_half_an_escape() -> None:
+    arguments = json.dumps({"code": 'print("caf\u00e9\\n")'}, ensure_ascii=True)
+    seen = [partial_code(arguments[:i]) for i in range(len(arguments) + 1)]
+    shown = [s for s in seen if s is not None]
+    assert shown[-1] == 'print("café\\n")'
+    assert all(b.startswith(a) for a, b in zip(shown, shown[1:]))
+    assert "\\u" not in "".join(shown)
+
+
+def test_two_tool_calls_run_in_order(mock: MockModel, kernel: ThreadKernel) -> None:
+    mock.script(
+        tool_calls(Call("run_python", code("x = 20\nprint('first')"), "c1"), Call("run_python", code("print('second', x + 1)"), "c2")),
+        text("x + 1 is 21."),
+    )
+    ended, events, history = turn(mock, kernel)
+    assert [e.call_id for e in of(CodeStarted, events)] == ["c1", "c2"]
+    second = sent(mock, 1)
+    assert [c["id"] for c in second[-3]["tool_calls"]] == ["c1", "c2"]
+    assert second[-2:] == [
+        {"role": "tool", "tool_call_id": "c1", "content": "first"},
+        {"role": "tool", "tool_call_id": "c2", "content": "second 21"},
+    ]
+    assert ended.reason == "answered"
+    assert_valid(history)
+
+
+def test_the_same_error_twice_is_pointed_out(mock: MockModel, kernel: ThreadKernel) -> None:
+    mock.script(
+        tool_call("run_python", code("1 / 0"), id="a"),
+        tool_call("run_python", code("print(1 / 0)"), id="b"),
+        text("Division by zero is undefined."),
+    )
+    ended, events, _ = turn(mock, kernel)
+    first_result, second_result = sent(mock, 1)[-1]["content"], sent(mock, 2)[-1]["content"]
+    assert "ZeroDivisionError" in first_result and SAME_ERROR_NOTE not in first_result
+    assert "ZeroDivisionError" in second_result and second_result.endswith(SAME_ERROR_NOTE)
+    assert len([n for n in of(Notice, events) if "same error" in n.text]) == 1
+    assert ended.reason == "answered"
+
+
+# ---------------------------------------------------------------- the budget
+
+
+def test_step_limit(mock: MockModel, kernel: ThreadKernel) -> None:
+    mock.script(*(tool_call("run_python", code(f"print({n})")) for n in range(3)), text("never asked"))
+    ended, _, history = turn(mock, kernel, limits=Limits(max_steps=2))
+    assert ended.reason == "step_limit"
+    assert "2 model requests" in ended.message and "limit is 2" in ended.message
+    assert len(mock.chat_requests()) == 2
+    assert history[-1]["role"] == "tool" and history[-1]["content"] == "1"
+    assert_valid(history)
+
+
+def test_failure_limit(mock: MockModel, kernel: ThreadKernel) -> None:
+    mock.script(
+        tool_call("run_python", code("import nosuchmodule")),
+        tool_call("run_python", code("int('x')")),
+        tool_call("run_python", code("[][1]")),
+        text("never asked"),
+    )
+    ended, _, _ = turn(mock, kernel)  # the default: 3 failures in a row
+    assert ended.reason == "failure_limit"
+    assert "3 failed attempts in a row" in ended.message and "IndexError: list index out of range" in ended.message
+    assert len(mock.chat_requests()) == 3
+
+
+def test_a_success_resets_the_failure_count(mock: MockModel, kernel: ThreadKernel) -> None:
+    mock.script(
+        tool_call("run_python", code("int('x')")),
+        tool_call("run_python", code("print('ok')")),
+        tool_call("run_python", code("[][1]")),
+        text("Answer."),
+    )
+    ended, _, _ = turn(mock, kernel, limits=Limits(max_failures=2))
+    assert ended.reason == "answered"
+
+
+def test_token_limit(mock: MockModel, kernel: ThreadKernel) -> None:
+    mock.script(
+        tool_call("run_python", code("print('big')"), usage=(150_000, 60_000)),
+        text("never asked"),
+    )
+    ended, events, history = turn(mock, kernel)
+    assert ended.reason == "token_limit"
+    assert "210,000 tokens" in ended.message and "200,000" in ended.message
+    assert of(UsageReport, events) == [UsageReport(150_000, 60_000, 210_000, False)]
+    assert len(mock.chat_requests()) == 1 and history[-1]["content"] == "big"
+
+
+# ---------------------------------------------------------------- endpoints without tools
+
+
+def test_fenced_fallback_when_the_endpoint_rejects_tools(mock: MockModel, kernel: ThreadKernel) -> None:
+    mock.script(
+        fault(400, "tools are not supported by this model"),
+        text("Let me compute.\n\n```python\nprint(6 * 7)\n```\n", chunks=2),
+        text("It is 42."),
+    )
+    history = list(ASK)
+    events: list[Any] = []
+
+    async def go() -> tuple[Agent, TurnEnded]:
+        agent = make_agent(mock, kernel)
+        return agent, await agent.run_turn(history, Environment(), events.append)
+
+    agent, ended = asyncio.run(go())
+    requests = mock.chat_requests()
+    assert "tools" in requests[0].body and "tools" not in requests[1].body and "tools" not in requests[2].body
+    assert "```python" in requests[1].body["messages"][0]["content"]
+    assert requests[2].body["messages"][-1] == {"role": "user", "content": "Output of the code above:\n\n42"}
+    assert of(CodeStarted, events)[0].source == "fenced" and of(CodeStarted, events)[0].code == "print(6 * 7)\n"
+    assert any("does not accept tools" in n.text for n in of(Notice, events))
+    assert ended == TurnEnded("answered", "It is 42.")
+    assert agent.mode == "fenced"
+
+
+def test_fenced_mode_by_setting_runs_blocks_until_a_reply_has_none(mock: MockModel, kernel: ThreadKernel) -> None:
+    mock.script(
+        text("```python\nimport nosuchmodule\n```\n\n```python\nprint('never')\n```"),
+        text("```py\nprint(sum(range(5)))\n```"),
+        text("The sum is 10."),
+    )
+    old = [
+        {"role": "user", "content": "earlier"},
+        {"role": "assistant", "content": None, "tool_calls": [{"id": "t", "type": "function", "function": {"name": "run_python", "arguments": code("print(1)")}}]},
+        {"role": "tool", "tool_call_id": "t", "content": "1"},
+        {"role": "assistant", "content": "One."},
+    ]
+    ended, events, _ = turn(mock, kernel, old + ASK, mode="fenced")
+    assert ended.message == "The sum is 10."
+    assert all("tools" not in r.body for r in mock.chat_requests())
+    first = sent(mock, 0)
+    assert first[2] == {"role": "assistant", "content": "```python\nprint(1)\n```"}  # earlier tool calls, as text
+    assert first[3] == {"role": "user", "content": "Output of the code above:\n\n1"}
+    failed = sent(mock, 1)[-1]["content"]
+    assert "ModuleNotFoundError" in failed and "1 block(s) after it were not run" in failed and "never" not in failed
+    assert sent(mock, 2)[-1]["content"].endswith("10")
+    assert [e.code for e in of(CodeStarted, events)] == ["import nosuchmodule\n", "print(sum(range(5)))\n"]
+
+
+# ---------------------------------------------------------------- stopping
+
+
+def test_stop_while_the_model_streams(mock: MockModel, kernel: ThreadKernel) -> None:
+    mock.script(slow("one two three four five six seven eight", delay_per_chunk=0.4, chunks=8))
+    history = list(ASK)
+    events: list[Any] = []
+    closed: list[bool] = []
+
+    async def go() -> None:
+        agent = make_agent(mock, kernel)
+
+        async def watch(response: Any) -> None:  # record when the SDK's response is closed
+            close = response.aclose
+
+            async def aclose() -> None:
+                closed.append(True)
+                await close()
+
+            response.aclose = aclose
+
+        agent.client._client.event_hooks["response"].append(watch)
+        task = asyncio.ensure_future(agent.run_turn(history, Environment(), events.append))
+        while not of(AssistantText, events):
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    start = time.perf_counter()
+    asyncio.run(go())
+    assert time.perf_counter() - start < 2.0  # the rest of the slow stream was not waited for
+    assert events[-1] == TurnEnded("stopped", "Stopped by the person.")
+    assert closed
+    assert history[-1]["role"] == "assistant" and history[-1]["content"].startswith("one")
+    assert "eight" not in history[-1]["content"]
+
+
+def test_stop_while_a_cell_runs(mock: MockModel, kernel: ThreadKernel) -> None:
+    slow_cell = "import time\nprint('started')\nfor _ in range(500):\n    time.sleep(0.01)"  # 5 s unless interrupted
+    mock.script(
+        tool_calls(Call("run_python", code(slow_cell), "busy"), Call("run_python", code("print('not run')"), "next")),
+        text("Fine, stopped."),
+    )
+    history = list(ASK)
+    events: list[Any] = []
+
+    async def go() -> None:
+        task = asyncio.ensure_future(make_agent(mock, kernel).run_turn(history, Environment(), events.append))
+        while not of(KernelOutput, events):
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(go())
+    assert kernel.interrupts == 1
+    assert events[-1].reason == "stopped"
+    finished = of(CodeFinished, events)
+    assert [f.call_id for f in finished] == ["busy"] and finished[0].result["error"]["ename"] == "KeyboardInterrupt"
+    assert history[-2]["tool_call_id"] == "busy" and "started" in history[-2]["content"] and STOPPED_NOTE in history[-2]["content"]
+    assert history[-1] == {"role": "tool", "tool_call_id": "next", "content": CANCELLED_NOTE}
+    assert_valid(history)
+
+    history.append({"role": "user", "content": "Why did it stop?"})
+    ended, _, _ = turn(mock, kernel, history)  # the kept history is a valid next request
+    assert ended.reason == "answered"
+    assert sent(mock, 1)[1:-1] == history[:-2] and sent(mock, 1)[-1] == {"role": "user", "content": "Why did it stop?"}
+
+
+# ---------------------------------------------------------------- what the model sees
+
+
+def test_file_preview_goes_to_the_model_but_not_the_whole_file(mock: MockModel, kernel: ThreadKernel, tmp_path: Any) -> None:
+    rows = "\n".join(f"r{i:04d},{i * 3},{'north' if i % 2 else 'south'}" for i in range(1000))
+    (tmp_path / "sales.csv").write_text("order_id,amount,region\n" + rows + "\n")
+    (tmp_path / "outputs" / "old.png").write_bytes(b"not listed")
+    mock.script(text("You have one file."))
+
+    async def scan() -> Any:
+        return await scan_files(kernel)
+
+    files = asyncio.run(scan())
+    assert [f.path for f in files] == ["sales.csv"] and files[0].rows == 1000
+    ended, _, _ = turn(mock, kernel, environment=Environment(packages=("numpy", "pandas"), files=files))
+    prompt = sent(mock, 0)[0]["content"]
+    assert "sales.csv" in prompt and "1,000 rows × 3 columns" in prompt
+    assert "order_id" in prompt and "amount (int64)" in prompt and "region" in prompt
+    assert "r0000" in prompt and "r0004" in prompt
+    assert "r0005" not in prompt and "r0500" not in prompt
+    assert "numpy, pandas" in prompt and "no network access" in prompt
+    assert "__localyst" not in " ".join(kernel.kernel.namespace)  # the scan leaves nothing behind
+
+
+@pytest.mark.parametrize("send_images", [True, False])
+def test_figures_go_back_as_images_only_when_asked(mock: MockModel, kernel: ThreadKernel, send_images: bool) -> None:
+    plot = "import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.show()"
+    mock.script(tool_call("run_python", code(plot), id="p"), text("A peak in the middle."))
+    ended, _, history = turn(mock, kernel, send_images=send_images)
+    second = sent(mock, 1)
+    images = [p for m in second if isinstance(m["content"], list) for p in m["content"] if p["type"] == "image_url"]
+    assert second[second.index(next(m for m in second if m["role"] == "tool"))]["content"].startswith("[figure 1:")
+    if send_images:
+        assert second[-2]["role"] == "tool" and second[-1]["role"] == "user"
+        assert len(images) == 1 and images[0]["image_url"]["url"].startswith("data:image/png;base64,iVBOR")
+    else:
+        assert images == [] and second[-1]["role"] == "tool"
+    assert ended.reason == "answered"
+    assert_valid(history)
+
+
+def test_long_conversations_drop_old_tool_outputs_first(mock: MockModel, kernel: ThreadKernel) -> None:
+    def old_turn(n: int) -> list[dict[str, Any]]:
+        return [
+            {"role": "user", "content": f"question {n}"},
+            {"role": "assistant", "content": None, "tool_calls": [{"id": f"o{n}", "type": "function", "function": {"name": "run_python", "arguments": code("print(data)")}}]},
+            {"role": "tool", "tool_call_id": f"o{n}", "content": f"output {n} " + "x" * 8000},
+            {"role": "assistant", "content": f"answer {n}"},
+        ]
+
+    earlier = old_turn(1) + old_turn(2)
+    history = earlier + [{"role": "user", "content": "question 3"}]
+    mock.script(text("Answer 3."))
+    ended, events, kept = turn(mock, kernel, history, context_tokens=2000)
+    messages = sent(mock, 0)
+    assert messages[0]["role"] == "system" and messages[-1] == {"role": "user", "content": "question 3"}
+    assert [m["content"] for m in messages if m["role"] == "tool"] == [DROPPED, DROPPED]
+    assert [m["content"] for m in messages if m["role"] == "user"] == ["question 1", "question 2", "question 3"]
+    assert of(Notice, events) == [Notice(TRIMMED_NOTICE)]
+    assert kept[2]["content"].startswith("output 1")  # only the request is trimmed, not the history
+
+    # When blanking outputs is not enough, whole turns go, oldest first.
+    last = {"role": "user", "content": "question 3 " + "y" * 8000}
+    without_first_turn = [messages[0], *messages[5:9], last]
+    mock.reset()
+    mock.script(text("Answer 3."))
+    turn(mock, kernel, earlier + [last], context_tokens=estimate_tokens(without_first_turn))
+    assert sent(mock, 0) == without_first_turn
+
+
+def test_a_refused_request_ends_the_turn_with_an_explanation(mock: MockModel, kernel: ThreadKernel) -> None:
+    mock.script(fault(401))
+    ended, _, history = turn(mock, kernel)
+    assert ended.reason == "error" and ended.problem is not None and ended.problem.title == "An API key is needed"
+    assert ended.message.startswith("An API key is needed.")
+    assert history == ASK
