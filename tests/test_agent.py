@@ -266,6 +266,29 @@ def test_token_limit(mock: MockModel, kernel: ThreadKernel) -> None:
     assert len(mock.chat_requests()) == 1 and history[-1]["content"] == "big"
 
 
+def test_tokens_are_estimated_when_the_endpoint_reports_none(mock: MockModel, kernel: ThreadKernel) -> None:
+    # The endpoint refuses stream_options, so the client asks again without usage.
+    mock.script(fault(400, "Unrecognized request argument supplied: stream_options"), tool_call("run_python", code("print(1)")))
+    ended, events, _ = turn(mock, kernel, limits=Limits(max_tokens=300))
+    [usage] = of(UsageReport, events)
+    prompt = sent(mock, 1)
+    assert usage.estimated and usage.prompt == estimate_tokens(prompt) and usage.total > 300
+    assert ended.reason == "token_limit"
+
+
+def test_calls_that_cannot_run_are_explained_and_count_as_failures(mock: MockModel, kernel: ThreadKernel) -> None:
+    mock.script(
+        tool_call("python", code("print(1)"), id="wrong_name"),
+        tool_call("run_python", '{"code": "print(1)', id="cut_json"),
+        text("never asked"),
+    )
+    ended, events, history = turn(mock, kernel, limits=Limits(max_failures=2))
+    assert history[2] == {"role": "tool", "tool_call_id": "wrong_name", "content": "There is no tool `python`; the only tool is run_python."}
+    assert history[4]["tool_call_id"] == "cut_json" and "not JSON" in history[4]["content"]
+    assert not of(CodeStarted, events)
+    assert ended.reason == "failure_limit" and len(mock.chat_requests()) == 2
+
+
 # ---------------------------------------------------------------- endpoints without tools
 
 
