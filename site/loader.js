@@ -2,31 +2,6 @@
 // Bokeh document the worker sends. All application logic lives in Python in the worker.
 "use strict";
 
-// Cross-origin isolation (which the kernel's interrupt buffer needs) comes from sw.js,
-// which adds COOP/COEP headers. A first visit is not under its control yet, so the page
-// reloads once it is active (once: a sessionStorage flag stops loops). Without service
-// workers (a private window, file://) the page runs without isolation.
-// window.localyst.isolated says which (set once window.localyst exists, below).
-(function () {
-  const RELOADED = "localyst-isolation-reload";
-  Promise.resolve().then(() => {
-    window.localyst.isolated = self.crossOriginIsolated === true;
-  });
-  if (!("serviceWorker" in navigator)) return;
-  navigator.serviceWorker
-    .register("sw.js")
-    .then(() => navigator.serviceWorker.ready)
-    .then(() => {
-      if (self.crossOriginIsolated) {
-        sessionStorage.removeItem(RELOADED);
-      } else if (!sessionStorage.getItem(RELOADED)) {
-        sessionStorage.setItem(RELOADED, "1");
-        location.reload();
-      }
-    })
-    .catch((err) => console.warn("No cross-origin isolation (service worker unavailable):", err));
-})();
-
 (function () {
   const status = { stage: "starting", detail: "", progress: 0, ready: false, error: null, build: "__BUILD_ID__" };
   window.localyst = status;
@@ -71,7 +46,33 @@
     });
   }
 
-  const worker = new Worker("app-worker.js");
+  // Cross-origin isolation (which the kernel's interrupt buffer needs) comes from sw.js,
+  // which adds COOP/COEP headers. A first visit is not under its control yet, so the page
+  // reloads once it is active (once: a sessionStorage flag stops loops), before any worker
+  // starts. Without service workers (a private window, file://) it runs without isolation.
+  async function isolate() {
+    const RELOADED = "localyst-isolation-reload";
+    if (!("serviceWorker" in navigator)) return;
+    const registering = navigator.serviceWorker.register("sw.js");
+    if (self.crossOriginIsolated) {
+      sessionStorage.removeItem(RELOADED);
+      return;
+    }
+    if (sessionStorage.getItem(RELOADED)) return;
+    // A service worker that never becomes ready (blocked by policy, failed install) must not
+    // hold the page: after a few seconds it goes on without isolation.
+    const ready = registering.then(() => navigator.serviceWorker.ready).then(() => true);
+    const giveUp = new Promise((resolve) => setTimeout(() => resolve(false), 5000));
+    if (!(await Promise.race([ready, giveUp]))) {
+      console.warn("The service worker did not become ready; running without cross-origin isolation.");
+      return;
+    }
+    sessionStorage.setItem(RELOADED, "1");
+    location.reload();
+    await new Promise(() => {}); // nothing more happens on this copy of the page
+  }
+
+  let worker = null;
   let jsdoc = null;
   let patching = 0;
   let busy = false;
@@ -116,7 +117,7 @@
     $("loading").remove();
   }
 
-  worker.onmessage = (event) => {
+  function onWorkerMessage(event) {
     const msg = event.data;
     if (msg.type === "status") {
       showStage(msg.stage, msg.detail, msg.progress);
@@ -145,12 +146,21 @@
     } else if (msg.type === "error") {
       fail(msg.stage ? `${msg.stage} failed: ${msg.message}` : msg.message);
     }
-  };
-  worker.onerror = (event) => {
-    event.preventDefault();
-    fail("The app worker stopped: " + (event.message || "it could not be loaded (app-worker.js)"));
-  };
+  }
 
-  showStage("Starting", "app worker", 1);
-  worker.postMessage({ type: "start", search: location.search, href: location.href });
+  async function boot() {
+    showStage("Starting", "", 1);
+    await isolate().catch((err) => console.warn("No cross-origin isolation (service worker unavailable):", err));
+    status.isolated = self.crossOriginIsolated === true;
+    worker = new Worker("app-worker.js");
+    worker.onmessage = onWorkerMessage;
+    worker.onerror = (event) => {
+      event.preventDefault();
+      fail("The app worker stopped: " + (event.message || "it could not be loaded (app-worker.js)"));
+    };
+    showStage("Starting", "app worker", 2);
+    worker.postMessage({ type: "start", search: location.search, href: location.href });
+  }
+
+  boot();
 })();

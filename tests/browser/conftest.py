@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlsplit
@@ -20,6 +21,8 @@ import build
 from tests._egress import EgressRecorder
 
 REPO = Path(__file__).resolve().parents[2]
+# Let Playwright report the service worker's own requests too, so the egress check sees them.
+os.environ.setdefault("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")
 CHROMIUM = os.environ.get("LOCALYST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -36,14 +39,19 @@ CHROMIUM_ARGS = [
     "--disable-default-apps",
     "--disable-domain-reliability",
     "--no-pings",
-    "--disable-features=AutofillServerCommunication,OptimizationHints,MediaRouter,Translate,CertificateTransparencyComponentUpdater",
+    "--disable-features=AutofillServerCommunication,OptimizationHints,MediaRouter,Translate,CertificateTransparencyComponentUpdater,NetworkTimeServiceQuerying",
 ]
 LOAD_TIMEOUT_MS = 240_000
 # Whatever the flags, a fresh Chromium profile still calls a few of Google's browser
 # services (sign-in, component updates); that is the browser, not the page. The proxy
 # ignores only these hosts, and anything the page itself or its workers ask for, these
 # hosts included, is still caught by Playwright's request events.
-CHROMIUM_HOUSEKEEPING = ("accounts.google.com", "update.googleapis.com", "content-autofill.googleapis.com")
+CHROMIUM_HOUSEKEEPING = (
+    "accounts.google.com",
+    "clients2.google.com",
+    "content-autofill.googleapis.com",
+    "update.googleapis.com",
+)
 
 
 class SiteServer:
@@ -107,10 +115,10 @@ def is_local(url: str) -> bool:
     return parts.hostname == "127.0.0.1"
 
 
-@pytest.fixture
-def page(browser, site: SiteServer, egress: EgressRecorder):
-    """A fresh browser context (fresh profile) whose every request is recorded and checked."""
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
+@contextmanager
+def checked_page(browser, site: SiteServer, egress: EgressRecorder, **context_options):
+    """A page in a fresh context (fresh profile) whose every request is recorded and checked."""
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, **context_options)
     requests: list[str] = []
     context.on("request", lambda request: requests.append(request.url))
     page = context.new_page()
@@ -125,6 +133,20 @@ def page(browser, site: SiteServer, egress: EgressRecorder):
     assert not outside, f"requests left 127.0.0.1: {outside}"
     missing = site.errors[errors_before:]
     assert not missing, f"the site failed to serve: {missing}"
+
+
+@pytest.fixture
+def page(browser, site: SiteServer, egress: EgressRecorder):
+    with checked_page(browser, site, egress) as page:
+        yield page
+
+
+@pytest.fixture
+def page_without_service_worker(browser, site: SiteServer, egress: EgressRecorder):
+    """For tests that rewrite the site's responses: Playwright's routes do not see requests
+    a service worker makes, so here none is allowed (and the page is not isolated)."""
+    with checked_page(browser, site, egress, service_workers="block") as page:
+        yield page
 
 
 def wait_through_reload(page, expression: str, timeout: float) -> None:

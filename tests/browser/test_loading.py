@@ -34,7 +34,8 @@ def test_loading_screen_names_each_stage_then_the_chat_is_ready(page, site):
     assert box.is_editable()
 
 
-def test_a_missing_package_file_is_named_not_a_spinner_forever(page, site):
+def test_a_missing_package_file_is_named_not_a_spinner_forever(page_without_service_worker, site):
+    page = page_without_service_worker
     page.route("**/pyodide/panel-*.whl", lambda route: route.fulfill(status=404, body="gone"))
     page.goto(site.url)
     page.wait_for_function("window.localyst && window.localyst.error", timeout=LOAD_TIMEOUT_MS)
