@@ -121,6 +121,7 @@ PANEL_DIST = [
     "assets/",                   # spinners referenced from css/loading.css, chat logos
     "images/",
     "bundled/theme/",            # default/dark/native design themes
+    "bundled/font-awesome/",     # icons Tabulator's stylesheet pulls in
     "bundled/datatabulator/",    # Tabulator 6.3.1 + luxon
 ]
 

@@ -6,23 +6,44 @@ import pytest
 
 pn = pytest.importorskip("panel")
 
-from localyst.ui.app import ASSISTANT, NOTICE, USER, LocalystApp  # noqa: E402
+from localyst.ui.app import LocalystApp  # noqa: E402
 from localyst.ui._settings import CUSTOM, preset_for  # noqa: E402
 
 
-def test_history_leaves_out_notices_and_cut_answers():
+def test_the_model_is_told_once_when_the_kernel_lost_its_variables():
     app = LocalystApp()
-    app.chat.send("What is 2+2?", user=USER, respond=False)
-    app.chat.send("**No model chosen.**", user=NOTICE, respond=False)
-    app.chat.send("It is 4.", user=ASSISTANT, respond=False)
-    app.chat.send("And 3+3?", user=USER, respond=False)
-    app.chat.send("It is 6 and", user=ASSISTANT, respond=False)
-    app._mark_not_history(app.chat)
-    assert app.history() == [
-        {"role": "user", "content": "What is 2+2?"},
-        {"role": "assistant", "content": "It is 4."},
-        {"role": "user", "content": "And 3+3?"},
-    ]
+    assert app._user_message("hi") == {"role": "user", "content": "hi"}
+    app.kernel.restarts = 1
+    told = app._user_message("again")["content"]
+    assert "restarted" in told and told.endswith("again")
+    assert app._user_message("third") == {"role": "user", "content": "third"}
+
+
+def test_a_turn_renders_text_code_outputs_and_what_was_sent():
+    from localyst.agent import AssistantText, CodeDelta, CodeFinished, CodeStarted, KernelOutput, RequestSent, UsageReport
+    from localyst.ui._turn import TurnView
+
+    view = TurnView()
+    view.handle(RequestSent(1, [{"role": "user", "content": "sum it"}], None))
+    view.handle(AssistantText("Let me "))
+    view.handle(AssistantText("compute."))
+    view.handle(CodeDelta("c1", "print(1"))
+    view.handle(CodeStarted("c1", "print(1+1)"))
+    view.handle(KernelOutput("c1", {"kind": "stream", "name": "stdout", "text": "2\n"}))
+    table = {"columns": ["a"], "dtypes": ["int64"], "index": [0, 1], "index_name": None, "rows": [[1], [2]], "shape": [2, 1], "truncated": False}
+    view.handle(KernelOutput("c1", {"kind": "display", "data": {"application/vnd.localyst.table+json": table, "text/plain": "a"}, "metadata": {}}))
+    view.handle(CodeFinished("c1", {"error": None, "duration": 0.5, "files": [], "outputs": []}))
+    view.handle(UsageReport(10, 5, 15))
+    text, cell = view.body.objects
+    assert text.object == "Let me compute."
+    assert "print(1+1)" in cell.objects[0].object
+    assert "ran in 0.50 s" in cell.objects[1].object
+    stream, tabular = cell.objects[2].objects
+    assert "2" in stream.object
+    assert isinstance(tabular.objects[0], pn.widgets.Tabulator)
+    assert list(tabular.objects[0].value["a"]) == [1, 2]
+    assert "15" not in view.usage.object and "10 sent" in view.usage.object
+    assert view.sent_card.visible and "sum it" in view.sent.objects[0].objects[0].object
 
 
 def test_link_presets_endpoint_and_model_but_not_the_key():

@@ -187,8 +187,8 @@ _DEEP_TEXT = """els => els.map(el => {
 
 
 def message_texts(page) -> list[str]:
-    """The text of every chat message, oldest first."""
-    return page.locator(".message").evaluate_all(_DEEP_TEXT)
+    """The text of every chat message (author and time included), oldest first."""
+    return page.locator(".chat-message").evaluate_all(_DEEP_TEXT)
 
 
 def message_authors(page) -> list[str]:

@@ -55,7 +55,7 @@ def test_answer_streams_in_as_markdown(page, site, mock):
     assert len(partial_states) >= 2, f"the answer did not grow in steps: {seen}"
     assert message_authors(page)[-1] == "Assistant"
     # Markdown: the closing ** may still be in flight when "done" first shows.
-    page.locator(".message strong", has_text="done").wait_for(timeout=10_000)
+    page.locator(".chat-message strong", has_text="done").wait_for(timeout=10_000)
 
     body = mock.chat_requests()[-1].body
     assert body["model"] == "mock-small"
@@ -102,7 +102,7 @@ def test_each_fault_shows_its_message(page, site, mock):
     mock.reset()
     mock.script(cut("The first half of the answer", chunks=3, delay=0.3))
     send_message(page, "cut me off")
-    kept = wait_for_message(page, "Incomplete")
+    kept = wait_for_message(page, "The answer was cut off")
     assert "The first half" in kept, "what arrived before the cut was not kept"
 
     mock.reset()

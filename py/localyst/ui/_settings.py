@@ -112,7 +112,8 @@ class SettingsPanel:
         finally:
             self.test.loading = False
 
-    def view(self) -> pn.viewable.Viewable:
+    def view(self, *extra: pn.viewable.Viewable) -> pn.viewable.Viewable:
+        """The settings column; ``extra`` goes below them (the kernel's status and controls)."""
         return pn.Column(
             pn.pane.HTML("<h3 class='ly-side-title'>Connection</h3>", margin=(0, 10)),
             self.preset,
@@ -125,6 +126,7 @@ class SettingsPanel:
                 "<p class='ly-hint'>The key stays in this tab's memory and goes only to the base URL above.</p>",
                 margin=(0, 10),
             ),
+            *extra,
             width=320,
             css_classes=["ly-settings"],
             stylesheets=[SIDE_CSS],

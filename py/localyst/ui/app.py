@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from typing import Any, AsyncIterator
 
 import panel as pn
 
-from ..llm import StreamCut, TextDelta, describe, make_client, stream_chat
+from ..agent import Agent, Environment
+from ..kernel._remote import RemoteKernel
 from ._settings import SettingsPanel
 from ._styles import APP_CSS, HEADER_CSS
+from ._turn import TurnView
 
 ASSISTANT = "Assistant"
 USER = "You"
@@ -17,18 +21,20 @@ WELCOME = (
     "**Welcome to Localyst.** Choose an endpoint and a model on the left, then ask away. "
     "Messages go only to the endpoint you choose; nothing else leaves this tab."
 )
-INCOMPLETE_NOTE = (
-    "\n\n---\n*⚠ Incomplete: the connection closed before the answer finished. "
-    "Press **Rerun** to ask again.*"
-)
 
 
 class LocalystApp:
-    """Owns the widgets of one page and turns chat turns into model requests."""
+    """Owns the widgets of one page, the kernel handle and the conversation sent to the model."""
 
     def __init__(self, search: str = "") -> None:
         self.settings = SettingsPanel(search)
-        self._not_history: set[int] = set()
+        self.kernel = RemoteKernel(on_status=self._on_kernel_status)
+        self.kernel_status = pn.pane.HTML("", margin=(0, 10))
+        self.restart = pn.widgets.Button(name="Restart kernel", icon="refresh", button_type="light")
+        self.restart.on_click(self._on_restart)
+        self.conversation: list[dict] = []
+        self._agents: dict[tuple[str, str, str], Agent] = {}
+        self._restarts_told = 0
         self.chat = pn.chat.ChatInterface(
             callback=self._respond,
             callback_user=ASSISTANT,
@@ -37,9 +43,9 @@ class LocalystApp:
             avatar="Y",
             callback_exception="summary",
             placeholder_text="Thinking…",
-            show_rerun=True,
-            show_undo=True,
-            show_clear=True,
+            show_rerun=False,
+            show_undo=False,
+            show_clear=False,
             sizing_mode="stretch_both",
             widgets=pn.chat.ChatAreaInput(
                 placeholder="Ask about your data… (Enter to send, Shift+Enter for a new line)"
@@ -48,18 +54,29 @@ class LocalystApp:
             css_classes=["localyst-chat"],
         )
         self.chat.send(WELCOME, user=NOTICE, avatar="L", respond=False)
+        if sys.platform == "emscripten":
+            self._on_kernel_status("starting…")
+            self.kernel.start()
 
-    def history(self) -> list[dict[str, str]]:
-        """The conversation as chat-completion messages, leaving out notices and cut answers."""
-        messages: list[dict[str, str]] = []
-        for message in self.chat.objects:
-            if id(message) in self._not_history or message.user == NOTICE:
-                continue
-            role = "assistant" if message.user == ASSISTANT else "user"
-            text = message.object if isinstance(message.object, str) else str(message.object)
-            if text.strip():
-                messages.append({"role": role, "content": text})
-        return messages
+    def _on_kernel_status(self, text: str) -> None:
+        shown = text or ("ready" + ("" if self.kernel.interruptible else " (Stop cannot interrupt code: the page is not isolated)"))
+        self.kernel_status.object = f"<p class='ly-hint'>Python kernel: {shown}</p>"
+
+    async def _on_restart(self, _event) -> None:
+        await self.kernel.restart("The kernel was restarted on request.")
+
+    def _agent(self, endpoint) -> Agent:
+        key = (endpoint.base_url, endpoint.api_key, endpoint.model)
+        if key not in self._agents:
+            self._agents = {key: Agent(endpoint, self.kernel)}
+        return self._agents[key]
+
+    def _user_message(self, text: str) -> dict:
+        """The person's message, with a note when the kernel lost its variables since the last turn."""
+        if self.kernel.restarts > self._restarts_told:
+            self._restarts_told = self.kernel.restarts
+            text = f"[The Python kernel was restarted since the last turn: earlier variables are gone; files in /data remain.]\n\n{text}"
+        return {"role": "user", "content": text}
 
     async def _respond(self, contents: Any, user: str, instance: pn.chat.ChatInterface) -> AsyncIterator[Any]:
         endpoint = self.settings.endpoint()
@@ -67,29 +84,23 @@ class LocalystApp:
         if problem:
             yield {"user": NOTICE, "avatar": "L", "object": problem}
             return
-        messages = self.history()
-        text = ""
+        self.conversation.append(self._user_message(str(contents)))
+        view = TurnView()
+        yield view.panel
+        environment = Environment(packages=tuple(self.kernel.packages))
         try:
-            client = make_client(endpoint)
-            async for event in stream_chat(client, endpoint.model, messages):
-                if isinstance(event, TextDelta):
-                    text += event.text
-                    yield text
-        except StreamCut as cut:
-            self._mark_not_history(instance)
-            yield (cut.partial or text) + INCOMPLETE_NOTE
-        except Exception as exc:  # every failure becomes a message the person can act on
-            found = describe(exc, endpoint)
-            notice = f"**{found.title}**\n\n{found.detail}"
-            if text:
-                self._mark_not_history(instance)
-                yield text + "\n\n---\n" + notice
-            else:
+            ended = await self._agent(endpoint).run_turn(self.conversation, environment, view.handle)
+        except asyncio.CancelledError:
+            view.add_notice("Stopped.")
+            raise
+        if ended.reason == "error" and ended.problem is not None:
+            notice = f"**{ended.problem.title}**\n\n{ended.problem.detail}"
+            if view.empty:
                 yield {"user": NOTICE, "avatar": "L", "object": notice}
-
-    def _mark_not_history(self, instance: pn.chat.ChatInterface) -> None:
-        if instance.objects:
-            self._not_history.add(id(instance.objects[-1]))
+            else:
+                view.add_notice("⚠ " + notice.replace("\n\n", " — "))
+        elif ended.reason != "answered":
+            view.add_notice(ended.message)
 
     def view(self) -> pn.viewable.Viewable:
         header = pn.pane.HTML(
@@ -101,7 +112,11 @@ class LocalystApp:
             stylesheets=[HEADER_CSS],
         )
         body = pn.Row(
-            self.settings.view(),
+            self.settings.view(
+                pn.pane.HTML("<h3 class='ly-side-title'>Python</h3>", margin=(10, 10, 0, 10)),
+                self.kernel_status,
+                self.restart,
+            ),
             pn.Column(self.chat, sizing_mode="stretch_both", css_classes=["ly-main"]),
             sizing_mode="stretch_both",
             css_classes=["ly-body"],
@@ -111,6 +126,6 @@ class LocalystApp:
 
 def build_app(search: str = "") -> pn.viewable.Viewable:
     """The whole page for one visit; ``search`` is the page's query string."""
-    pn.extension(notifications=False)
+    pn.extension("tabulator", notifications=False)
     return LocalystApp(search).view()
 

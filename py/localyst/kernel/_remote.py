@@ -1,0 +1,179 @@
+"""The app worker's handle on the kernel worker (site/kernel-worker.js): run cells there,
+interrupt them, and restart the worker when a cell will not stop or the kernel dies.
+
+Browser-only (it makes a JavaScript Worker); the agent loop sees it as a ``KernelLike``.
+The person's files are kept here too, so that a fresh kernel gets them back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+TIME_LIMIT = 120.0  # seconds a cell may run before it is interrupted
+GRACE = 3.0  # seconds an interrupt has to land before the worker is replaced
+
+OnOutput = Callable[[dict], None]
+
+
+def lost_result(reason: str) -> dict:
+    """A cell result for a cell whose kernel had to be replaced: the variables are gone."""
+    message = f"{reason} The kernel was restarted: its variables are lost; the files in /data are kept."
+    return {
+        "execution_count": None,
+        "outputs": [],
+        "error": {"ename": "KernelRestarted", "evalue": message, "traceback": f"KernelRestarted: {message}"},
+        "duration": 0.0,
+        "files": [],
+    }
+
+
+class RemoteKernel:
+    """One kernel worker at a time; ``restart()`` replaces it with a fresh one."""
+
+    def __init__(
+        self,
+        script: str = "kernel-worker.js",
+        *,
+        time_limit: float = TIME_LIMIT,
+        grace: float = GRACE,
+        on_status: Callable[[str], None] = lambda text: None,
+    ) -> None:
+        self.script = script
+        self.time_limit = time_limit
+        self.grace = grace
+        self.on_status = on_status
+        self.packages: list[str] = []
+        self.files: dict[str, bytes] = {}
+        self.restarts = 0
+        self._ids = itertools.count(1)
+        self._pending: dict[int, tuple[asyncio.Future, OnOutput | None]] = {}
+        self._worker: Any = None
+        self._handler: Any = None
+        self._ready: asyncio.Future | None = None
+        self._buffer: Any = None
+        self._watchdog: asyncio.TimerHandle | None = None
+
+    @property
+    def interruptible(self) -> bool:
+        """Whether a running cell can be stopped without losing the namespace (needs isolation)."""
+        return self._buffer is not None
+
+    def start(self) -> None:
+        import js
+        from pyodide.ffi import create_proxy
+
+        self._ready = asyncio.get_event_loop().create_future()
+        self._worker = js.Worker.new(self.script)
+        self._handler = create_proxy(self._on_message)
+        self._worker.onmessage = self._handler
+        self._worker.onerror = self._handler
+        if getattr(js, "crossOriginIsolated", False):
+            self._buffer = js.Int32Array.new(js.SharedArrayBuffer.new(4))
+            self._post({"type": "interrupt-buffer", "buffer": self._buffer.buffer})
+
+    async def ready(self) -> None:
+        if self._ready is None:
+            self.start()
+        await asyncio.shield(self._ready)
+
+    async def run(self, code: str, on_output: OnOutput | None = None) -> dict:
+        """Run one cell; past the time limit interrupt it, and past the grace replace the kernel."""
+        await self.ready()
+        call_id = next(self._ids)
+        future = asyncio.get_event_loop().create_future()
+        self._pending[call_id] = (future, on_output)
+        self._post({"type": "run", "id": call_id, "code": code})
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), self.time_limit)
+        except asyncio.TimeoutError:
+            self.interrupt()
+            try:
+                return await asyncio.wait_for(asyncio.shield(future), self.grace)
+            except asyncio.TimeoutError:
+                await self.restart(f"The cell ran past the time limit of {self.time_limit:g} s and did not stop.")
+                return await future
+        finally:
+            self._pending.pop(call_id, None)
+
+    def interrupt(self) -> None:
+        """Ask the running cell to stop (KeyboardInterrupt); replace the kernel if it does not."""
+        if self._buffer is not None:
+            import js
+
+            js.Atomics.store(self._buffer, 0, 2)
+        if self._watchdog is None and self._pending:
+            loop = asyncio.get_event_loop()
+            self._watchdog = loop.call_later(self.grace, self._restart_if_busy)
+
+    def _restart_if_busy(self) -> None:
+        self._watchdog = None
+        if self._pending:
+            asyncio.ensure_future(self.restart("The cell did not stop when interrupted."))
+
+    async def restart(self, reason: str = "The kernel was restarted on request.") -> None:
+        """Replace the worker with a fresh one and mount the files again."""
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+        if self._worker is not None:
+            self._worker.terminate()
+            self._handler.destroy()
+        for future, _ in self._pending.values():
+            if not future.done():
+                future.set_result(lost_result(reason))
+        self._pending.clear()
+        self.restarts += 1
+        self.on_status("restarting the kernel…")
+        self.start()
+        await self.ready()
+        for path, data in self.files.items():
+            self._send_file(path, data)
+
+    def put_file(self, path: str, data: bytes) -> None:
+        """Give the kernel a file under /data (and remember it for a restart)."""
+        self.files[path] = data
+        if self._worker is not None:
+            self._send_file(path, data)
+
+    def _send_file(self, path: str, data: bytes) -> None:
+        from pyodide.ffi import to_js
+
+        self._post({"type": "put-file", "path": path, "bytes": to_js(data)})
+
+    def _post(self, message: dict) -> None:
+        import js
+        from pyodide.ffi import to_js
+
+        self._worker.postMessage(to_js(message, dict_converter=js.Object.fromEntries))
+
+    def _on_message(self, event: Any) -> None:
+        data = getattr(event, "data", None)
+        if data is None:  # a worker error event: the kernel is gone
+            asyncio.ensure_future(self.restart(f"The kernel crashed ({getattr(event, 'message', 'no details')})."))
+            return
+        kind = data.type
+        if kind == "ready":
+            self.packages = list(data.packages.to_py())
+            if not self._ready.done():
+                self._ready.set_result(None)
+            self.on_status("")
+        elif kind == "failed":
+            if not self._ready.done():
+                self._ready.set_exception(RuntimeError(f"The Python kernel could not start: {data.message}"))
+        elif kind == "status":
+            self.on_status(str(data.text))
+        elif kind == "output":
+            entry = self._pending.get(int(data.id))
+            if entry and entry[1] is not None:
+                entry[1](data.output.to_py())
+        elif kind == "result":
+            entry = self._pending.get(int(data.id))
+            if entry and not entry[0].done():
+                entry[0].set_result(data.result.to_py())
+        elif kind == "error" and getattr(data, "id", None) is not None:
+            entry = self._pending.get(int(data.id))
+            if entry:
+                asyncio.ensure_future(self.restart(f"The kernel failed: {data.message}."))

@@ -1,0 +1,144 @@
+"""One assistant turn on screen: text, code as it is written, its outputs, and what was sent."""
+
+from __future__ import annotations
+
+import json
+
+import panel as pn
+
+from ..agent import (
+    AssistantText,
+    CodeDelta,
+    CodeFinished,
+    CodeStarted,
+    Event,
+    KernelOutput,
+    Notice,
+    RequestSent,
+    TurnEnded,
+    UsageReport,
+)
+from . import _outputs
+
+TURN_CSS = """
+.ly-status { color: #5b6878; font-size: 12px; }
+.ly-notice { color: #7a5300; font-size: 13px; }
+"""
+
+
+def fenced(code: str) -> str:
+    fence = "````" if "```" in code else "```"
+    return f"{fence}python\n{code}\n{fence}"
+
+
+class CodeCell:
+    """A collapsible card: the code, a status line, and the outputs of running it."""
+
+    def __init__(self, code: str = "") -> None:
+        self.code = pn.pane.Markdown(fenced(code), sizing_mode="stretch_width", margin=0)
+        self.status = pn.pane.HTML("<span class='ly-status'>writing…</span>", stylesheets=[TURN_CSS], margin=(0, 5))
+        self.outputs = pn.Column(sizing_mode="stretch_width", margin=0)
+        self.card = pn.Card(
+            self.code,
+            self.status,
+            self.outputs,
+            title="Python",
+            collapsible=True,
+            sizing_mode="stretch_width",
+            css_classes=["ly-code"],
+            margin=(4, 0),
+        )
+
+    def set_code(self, code: str) -> None:
+        self.code.object = fenced(code)
+
+    def set_status(self, text: str) -> None:
+        self.status.object = f"<span class='ly-status'>{text}</span>"
+
+    def finish(self, result: dict) -> None:
+        error = result.get("error")
+        duration = result.get("duration") or 0.0
+        if error:
+            self.outputs.append(_outputs.error(error))
+            self.set_status(f"✗ {error['ename']} after {duration:.2f} s")
+        else:
+            self.set_status(f"✓ ran in {duration:.2f} s")
+        for item in result.get("files") or []:
+            self.outputs.append(pn.pane.HTML(f"<small>📄 wrote {item['path']} ({item['size']:,} bytes)</small>"))
+
+
+class TurnView:
+    """Renders the agent's events for one turn into a Panel column, in order."""
+
+    def __init__(self) -> None:
+        self.body = pn.Column(sizing_mode="stretch_width", margin=0)
+        self.usage = pn.pane.HTML("", stylesheets=[TURN_CSS], margin=(0, 5))
+        self.sent = pn.Column(sizing_mode="stretch_width", margin=0)
+        self.sent_card = pn.Card(
+            self.sent, title="Sent to the model", collapsed=True, sizing_mode="stretch_width", visible=False, margin=(4, 0)
+        )
+        self.panel = pn.Column(self.body, self.usage, self.sent_card, sizing_mode="stretch_width", margin=0)
+        self._text: pn.pane.Markdown | None = None
+        self._text_value = ""
+        self._cells: dict[str, CodeCell] = {}
+        self._tokens = [0, 0]
+        self.ended: TurnEnded | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.body.objects
+
+    def handle(self, event: Event) -> None:
+        if isinstance(event, AssistantText):
+            if self._text is None:
+                self._text_value = ""
+                self._text = pn.pane.Markdown("", sizing_mode="stretch_width", margin=0)
+                self.body.append(self._text)
+            self._text_value += event.delta
+            self._text.object = self._text_value
+        elif isinstance(event, CodeDelta):
+            self._cell(event.call_id).set_code(event.code)
+        elif isinstance(event, CodeStarted):
+            if event.source == "fenced":
+                self._cell(event.call_id).card.collapsed = True
+            cell = self._cell(event.call_id)
+            cell.set_code(event.code)
+            cell.set_status("running…")
+        elif isinstance(event, KernelOutput):
+            self._cell(event.call_id).outputs.append(_outputs.output(event.output))
+        elif isinstance(event, CodeFinished):
+            self._cell(event.call_id).finish(event.result)
+        elif isinstance(event, Notice):
+            self.add_notice(event.text)
+        elif isinstance(event, UsageReport):
+            self._tokens[0] += event.prompt
+            self._tokens[1] += event.completion
+            about = "about " if event.estimated else ""
+            self.usage.object = (
+                f"<span class='ly-status'>tokens: {about}{self._tokens[0]:,} sent · {self._tokens[1]:,} received</span>"
+            )
+        elif isinstance(event, RequestSent):
+            self._text = None
+            self.sent_card.visible = True
+            self.sent_card.title = f"Sent to the model ({event.step} request{'s' if event.step > 1 else ''})"
+            payload = {"messages": event.messages, "tools": event.tools}
+            self.sent.append(
+                pn.Card(
+                    _outputs.preformatted(json.dumps(payload, indent=2, ensure_ascii=False)),
+                    title=f"Request {event.step}",
+                    collapsed=True,
+                    sizing_mode="stretch_width",
+                )
+            )
+        elif isinstance(event, TurnEnded):
+            self.ended = event
+
+    def add_notice(self, text: str) -> None:
+        self.body.append(pn.pane.Markdown(f"*{text}*", css_classes=["ly-notice"], sizing_mode="stretch_width"))
+
+    def _cell(self, call_id: str) -> CodeCell:
+        if call_id not in self._cells:
+            self._text = None
+            self._cells[call_id] = CodeCell()
+            self.body.append(self._cells[call_id].card)
+        return self._cells[call_id]

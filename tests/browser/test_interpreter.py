@@ -1,0 +1,99 @@
+"""The interpreter in Chromium: the model's code runs in the kernel worker, every kind of
+result comes back into the turn, a runaway cell is stopped, and the model hears about it."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from tests.browser.conftest import message_texts, open_app, send_message
+from tools.mock_model import MockModel, slow, text, tool_call
+
+pytestmark = pytest.mark.browser
+
+CHART_AND_TABLE = """\
+import pandas as pd, matplotlib.pyplot as plt
+df = pd.DataFrame({"month": ["Jan", "Feb", "Mar"], "sales": [120, 135, 90]})
+print("total", df.sales.sum())
+df.plot(x="month", y="sales", kind="bar")
+df
+"""
+
+
+def run_code(code: str, fragment: int = 16):
+    return tool_call("run_python", json.dumps({"code": code}), fragment=fragment)
+
+
+def wait_for(page, predicate, timeout: float = 60.0, what: str = "the condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}; messages: {message_texts(page)}")
+
+
+@pytest.fixture(scope="module")
+def model():
+    with MockModel() as mock:
+        yield mock
+
+
+@pytest.fixture
+def mock(model):
+    model.reset()
+    yield model
+    model.reset()
+
+
+def test_code_runs_and_chart_table_and_answer_come_back(page, site, mock):
+    mock.script(run_code(CHART_AND_TABLE), slow("Sales fell in **March**, to 90.", chunks=4, delay_per_chunk=0.2))
+    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
+    send_message(page, "What drove sales down?")
+
+    wait_for(page, lambda: any("Sales fell in March" in m for m in message_texts(page)), what="the final answer")
+    turn = message_texts(page)[-1]
+    assert "total 345" in turn
+    assert "ran in" in turn
+    assert page.locator(".tabulator").count() >= 1, "no interactive table"
+    assert page.locator(".tabulator-cell", has_text="Mar").count() >= 1
+    images = page.locator(".chat-message img")
+    assert images.count() >= 1, "no chart"
+    assert images.first.evaluate("img => img.naturalWidth") > 100
+
+    second = mock.chat_requests()[1].body["messages"]
+    tool_results = [m for m in second if m["role"] == "tool"]
+    assert tool_results and "total 345" in tool_results[0]["content"]
+    assert "base64" not in tool_results[0]["content"] and "iVBOR" not in tool_results[0]["content"]
+    first = mock.chat_requests()[0].body
+    assert any(tool["function"]["name"] == "run_python" for tool in first["tools"])
+    # What was sent is visible in the page, request by request.
+    assert "Sent to the model (2 requests)" in turn
+
+
+def test_stop_interrupts_a_runaway_cell_and_the_namespace_survives(page, site, mock):
+    mock.script(
+        run_code("kept = 41\nprint('set')"),
+        text("Set it."),
+        run_code("while True:\n    pass"),
+    )
+    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
+    assert page.evaluate("window.localyst.isolated") is True
+    send_message(page, "set a variable")
+    wait_for(page, lambda: "Set it." in message_texts(page)[-1], what="the first answer")
+
+    send_message(page, "loop forever")
+    wait_for(page, lambda: "running…" in message_texts(page)[-1], what="the loop to start")
+    time.sleep(1.0)
+    started = time.monotonic()
+    page.get_by_role("button", name="Stop").click()
+    wait_for(page, lambda: "KeyboardInterrupt" in message_texts(page)[-1] or "Stopped" in message_texts(page)[-1], timeout=10, what="the stop")
+    assert time.monotonic() - started < 5
+
+    mock.script(run_code("print(kept + 1)"), text("It is 42."))
+    send_message(page, "is the variable still there?")
+    wait_for(page, lambda: "It is 42." in message_texts(page)[-1], what="the answer after the stop")
+    assert "42" in message_texts(page)[-1]
+    assert "KernelRestarted" not in message_texts(page)[-1]
