@@ -97,3 +97,41 @@ def test_stop_interrupts_a_runaway_cell_and_the_namespace_survives(page, site, m
     wait_for(page, lambda: "It is 42." in message_texts(page)[-1], what="the answer after the stop")
     assert "42" in message_texts(page)[-1]
     assert "KernelRestarted" not in message_texts(page)[-1]
+
+
+def test_a_cell_past_its_time_limit_ends_in_a_restart_the_model_is_told(page, site, mock):
+    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
+    limit = page.get_by_placeholder("seconds")
+    limit.fill("2")
+    limit.press("Enter")
+    mock.script(
+        run_code("before = 1\nimport time\ntime.sleep(600)"),
+        text("That took too long."),
+    )
+    send_message(page, "sleep for ten minutes")
+    wait_for(page, lambda: "That took too long." in message_texts(page)[-1], timeout=90, what="the turn to end")
+    turn = message_texts(page)[-1]
+    assert "KernelRestarted" in turn and "variables are lost" in turn
+    told = [m for m in mock.chat_requests()[-1].body["messages"] if m["role"] == "tool"]
+    assert "restarted" in told[-1]["content"]
+
+    mock.script(run_code("try:\n    print(before)\nexcept NameError:\n    print('gone')"), text("Checked."))
+    send_message(page, "is `before` still set?")
+    wait_for(page, lambda: "Checked." in message_texts(page)[-1], what="the check")
+    assert "gone" in message_texts(page)[-1]
+
+
+def test_memory_error_is_reported_and_the_kernel_goes_on(page, site, mock):
+    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
+    mock.script(
+        run_code("alive = 'yes'\nhog = bytearray(16 * 1024**3)"),
+        text("Out of memory."),
+        run_code("print('still', alive)"),
+        text("Recovered."),
+    )
+    send_message(page, "allocate 16 GB")
+    wait_for(page, lambda: "Out of memory." in message_texts(page)[-1], what="the first turn")
+    assert "MemoryError" in message_texts(page)[-1] or "OverflowError" in message_texts(page)[-1]
+    send_message(page, "are you alive?")
+    wait_for(page, lambda: "Recovered." in message_texts(page)[-1], what="the second turn")
+    assert "still yes" in message_texts(page)[-1]

@@ -32,6 +32,15 @@ class LocalystApp:
         self.kernel_status = pn.pane.HTML("", margin=(0, 10))
         self.restart = pn.widgets.Button(name="Restart kernel", icon="refresh", button_type="light")
         self.restart.on_click(self._on_restart)
+        self.time_limit = pn.widgets.IntInput(
+            name="Time limit per cell (seconds)",
+            value=int(self.kernel.time_limit),
+            start=1,
+            end=24 * 3600,
+            placeholder="seconds",
+            sizing_mode="stretch_width",
+        )
+        self.time_limit.param.watch(self._on_time_limit, "value")
         self.conversation: list[dict] = []
         self._agents: dict[tuple[str, str, str], Agent] = {}
         self._restarts_told = 0
@@ -61,6 +70,10 @@ class LocalystApp:
     def _on_kernel_status(self, text: str) -> None:
         shown = text or ("ready" + ("" if self.kernel.interruptible else " (Stop cannot interrupt code: the page is not isolated)"))
         self.kernel_status.object = f"<p class='ly-hint'>Python kernel: {shown}</p>"
+
+    def _on_time_limit(self, event) -> None:
+        if event.new:
+            self.kernel.time_limit = float(event.new)
 
     async def _on_restart(self, _event) -> None:
         await self.kernel.restart("The kernel was restarted on request.")
@@ -115,6 +128,7 @@ class LocalystApp:
             self.settings.view(
                 pn.pane.HTML("<h3 class='ly-side-title'>Python</h3>", margin=(10, 10, 0, 10)),
                 self.kernel_status,
+                self.time_limit,
                 self.restart,
             ),
             pn.Column(self.chat, sizing_mode="stretch_both", css_classes=["ly-main"]),
