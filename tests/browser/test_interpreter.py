@@ -135,3 +135,18 @@ def test_memory_error_is_reported_and_the_kernel_goes_on(page, site, mock):
     send_message(page, "are you alive?")
     wait_for(page, lambda: "Recovered." in message_texts(page)[-1], what="the second turn")
     assert "still yes" in message_texts(page)[-1]
+
+
+def test_a_file_written_to_outputs_is_downloadable_from_the_turn(page, site, mock):
+    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
+    mock.script(
+        run_code("import pandas as pd\npd.DataFrame({'a': [1, 2, 3]}).to_csv('outputs/result.csv', index=False)"),
+        text("Saved."),
+    )
+    send_message(page, "save a csv")
+    wait_for(page, lambda: "Download result.csv" in message_texts(page)[-1], what="the download button")
+    with page.expect_download() as download:
+        page.get_by_text("Download result.csv", exact=False).click()
+    assert download.value.suggested_filename == "result.csv"
+    with open(download.value.path(), "rb") as saved:
+        assert saved.read().decode().split() == ["a", "1", "2", "3"]

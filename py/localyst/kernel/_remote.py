@@ -50,6 +50,7 @@ class RemoteKernel:
         self.restarts = 0
         self._ids = itertools.count(1)
         self._pending: dict[int, tuple[asyncio.Future, OnOutput | None]] = {}
+        self._fetches: dict[int, asyncio.Future] = {}
         self._worker: Any = None
         self._handler: Any = None
         self._ready: asyncio.Future | None = None
@@ -125,12 +126,27 @@ class RemoteKernel:
             if not future.done():
                 future.set_result(lost_result(reason))
         self._pending.clear()
+        for future in self._fetches.values():
+            if not future.done():
+                future.set_exception(FileNotFoundError("the kernel was restarted"))
         self.restarts += 1
         self.on_status("restarting the kernel…")
         self.start()
         await self.ready()
         for path, data in self.files.items():
             self._send_file(path, data)
+
+    async def get_file(self, path: str) -> bytes:
+        """The bytes of a file under /data (for example one a cell wrote to outputs/)."""
+        await self.ready()
+        call_id = next(self._ids)
+        future = asyncio.get_event_loop().create_future()
+        self._fetches[call_id] = future
+        self._post({"type": "get-file", "id": call_id, "path": path})
+        try:
+            return await future
+        finally:
+            self._fetches.pop(call_id, None)
 
     def put_file(self, path: str, data: bytes) -> None:
         """Give the kernel a file under /data (and remember it for a restart)."""
@@ -173,6 +189,13 @@ class RemoteKernel:
             entry = self._pending.get(int(data.id))
             if entry and not entry[0].done():
                 entry[0].set_result(data.result.to_py())
+        elif kind in ("file", "file-error"):
+            future = self._fetches.get(int(data.id))
+            if future is not None and not future.done():
+                if kind == "file":
+                    future.set_result(data.bytes.to_bytes())
+                else:
+                    future.set_exception(FileNotFoundError(str(data.message)))
         elif kind == "error" and getattr(data, "id", None) is not None:
             entry = self._pending.get(int(data.id))
             if entry:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
+from collections.abc import Awaitable, Callable
+from pathlib import PurePosixPath
 
 import panel as pn
 
@@ -19,6 +23,11 @@ from ..agent import (
     UsageReport,
 )
 from . import _outputs
+
+#: Larger outputs are not embedded in the page as downloads (they would travel as base64).
+MAX_DOWNLOAD = 50 * 1024 * 1024
+
+FetchFile = Callable[[str], Awaitable[bytes]]
 
 TURN_CSS = """
 .ly-status { color: #5b6878; font-size: 12px; }
@@ -63,14 +72,35 @@ class CodeCell:
             self.set_status(f"✗ {error['ename']} after {duration:.2f} s")
         else:
             self.set_status(f"✓ ran in {duration:.2f} s")
-        for item in result.get("files") or []:
-            self.outputs.append(pn.pane.HTML(f"<small>📄 wrote {item['path']} ({item['size']:,} bytes)</small>"))
+
+    async def attach_file(self, item: dict, fetch: FetchFile) -> None:
+        """A download button for a file the cell wrote."""
+        name = PurePosixPath(item["path"]).name
+        if item["size"] > MAX_DOWNLOAD:
+            self.outputs.append(pn.pane.HTML(f"<small>wrote {item['path']} ({item['size']:,} bytes)</small>"))
+            return
+        try:
+            data = await fetch(item["path"])
+        except FileNotFoundError as exc:
+            self.outputs.append(pn.pane.HTML(f"<small>wrote {item['path']}, which cannot be read now: {exc}</small>"))
+            return
+        self.outputs.append(
+            pn.widgets.FileDownload(
+                io.BytesIO(data),
+                filename=name,
+                label=f"Download {name} ({item['size']:,} bytes)",
+                button_type="light",
+                icon="download",
+                margin=(4, 0),
+            )
+        )
 
 
 class TurnView:
     """Renders the agent's events for one turn into a Panel column, in order."""
 
-    def __init__(self) -> None:
+    def __init__(self, fetch_file: FetchFile | None = None) -> None:
+        self.fetch_file = fetch_file
         self.body = pn.Column(sizing_mode="stretch_width", margin=0)
         self.usage = pn.pane.HTML("", stylesheets=[TURN_CSS], margin=(0, 5))
         self.sent = pn.Column(sizing_mode="stretch_width", margin=0)
@@ -107,7 +137,11 @@ class TurnView:
         elif isinstance(event, KernelOutput):
             self._cell(event.call_id).outputs.append(_outputs.output(event.output))
         elif isinstance(event, CodeFinished):
-            self._cell(event.call_id).finish(event.result)
+            cell = self._cell(event.call_id)
+            cell.finish(event.result)
+            if self.fetch_file is not None:
+                for item in event.result.get("files") or []:
+                    asyncio.ensure_future(cell.attach_file(item, self.fetch_file))
         elif isinstance(event, Notice):
             self.add_notice(event.text)
         elif isinstance(event, UsageReport):

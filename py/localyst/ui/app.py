@@ -98,7 +98,7 @@ class LocalystApp:
             yield {"user": NOTICE, "avatar": "L", "object": problem}
             return
         self.conversation.append(self._user_message(str(contents)))
-        view = TurnView()
+        view = TurnView(fetch_file=self.kernel.get_file)
         yield view.panel
         environment = Environment(packages=tuple(self.kernel.packages))
         try:
