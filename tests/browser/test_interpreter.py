@@ -150,3 +150,40 @@ def test_a_file_written_to_outputs_is_downloadable_from_the_turn(page, site, moc
     assert download.value.suggested_filename == "result.csv"
     with open(download.value.path(), "rb") as saved:
         assert saved.read().decode().split() == ["a", "1", "2", "3"]
+
+
+RICH = """\
+class Shout:
+    def _repr_html_(self):
+        return "<b class='shout'>LOUD</b><script>parent.document.title = 'pwned'</script>"
+
+class Note:
+    def _repr_markdown_(self):
+        return "**noted** in markdown"
+
+from bokeh.plotting import figure
+plot = figure(width=300, height=200, title="live bokeh")
+plot.line([1, 2, 3], [1, 4, 9])
+import scipy.stats
+display(Shout(), Note(), plot)
+print("mean", scipy.stats.tmean([1, 2, 3]))
+"""
+
+
+def test_every_kind_of_display_and_packages_on_first_use(page, site, mock):
+    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
+    mock.script(run_code(RICH), text("Shown."), run_code("import torch"), text("No torch."))
+    send_message(page, "show me everything")
+    wait_for(page, lambda: "Shown." in message_texts(page)[-1], timeout=90, what="the rich turn")
+    turn = message_texts(page)[-1]
+    assert "noted in markdown" in turn
+    assert "mean 2.0" in turn, "scipy was not loaded on first use"
+    frame = page.frame_locator("iframe[sandbox]").first
+    assert frame.locator("b.shout").inner_text() == "LOUD"
+    assert page.title() != "pwned", "HTML from code ran a script in the page"
+    page.locator(".bk-Canvas, .bk-Figure canvas, canvas").first.wait_for(timeout=15_000)
+
+    send_message(page, "use torch")
+    wait_for(page, lambda: "No torch." in message_texts(page)[-1], what="the torch turn")
+    turn = message_texts(page)[-1]
+    assert "torch" in turn and "numpy" in turn, "the missing package message does not say what is available"

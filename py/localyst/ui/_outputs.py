@@ -45,10 +45,37 @@ def table(spec: dict[str, Any]) -> pn.viewable.Viewable:
     )
 
 
+def bokeh(item: dict[str, Any]) -> pn.viewable.Viewable:
+    """A live Bokeh (or Panel) object from the kernel, rebuilt from its standalone JSON."""
+    from bokeh.document import Document
+
+    document = Document.from_json(item["doc"])
+    root = document.roots[0]
+    document.remove_root(root)
+    return pn.pane.Bokeh(root)
+
+
+#: HTML from code is untrusted: it is shown in a frame that may not run scripts, reach the
+#: network or touch the page (sandbox without allow-scripts/same-origin, and a CSP).
+FRAME_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:"
+
+
+def sandboxed_html(markup: str) -> pn.pane.HTML:
+    document = f'<meta http-equiv="Content-Security-Policy" content="{FRAME_CSP}">{markup}'
+    return pn.pane.HTML(
+        f'<iframe sandbox="" srcdoc="{html.escape(document, quote=True)}" '
+        'style="width:100%;min-height:80px;height:240px;border:1px solid #dde3ea;border-radius:6px;background:#fff"></iframe>',
+        sizing_mode="stretch_width",
+        margin=(2, 0),
+    )
+
+
 def bundle(data: dict[str, Any]) -> pn.viewable.Viewable:
     """The richest representation this page can show of one display bundle."""
     if TABLE_MIME in data:
         return table(data[TABLE_MIME])
+    if BOKEH_MIME in data:
+        return bokeh(data[BOKEH_MIME])
     if "image/png" in data:
         return pn.pane.PNG(base64.b64decode(data["image/png"]), sizing_mode="scale_width", max_width=760)
     if "image/jpeg" in data:
@@ -57,6 +84,8 @@ def bundle(data: dict[str, Any]) -> pn.viewable.Viewable:
         return pn.pane.SVG(data["image/svg+xml"], max_width=760)
     if "text/markdown" in data:
         return pn.pane.Markdown(data["text/markdown"], sizing_mode="stretch_width")
+    if "text/html" in data:
+        return sandboxed_html(data["text/html"])
     return preformatted(str(data.get("text/plain", "")))
 
 
