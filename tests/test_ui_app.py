@@ -72,3 +72,13 @@ def test_a_request_without_a_model_says_what_is_missing():
     app = LocalystApp("?base_url=http%3A%2F%2F127.0.0.1%3A9%2Fv1")
     problem = app.settings.missing(app.settings.endpoint())
     assert "No model chosen" in problem
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [("sales.csv", "sales.csv"), ("../../etc/passwd", "passwd"), ("..\\..\\x\\y.csv", "y.csv"), ("..", ""), (".bashrc", "bashrc")],
+)
+def test_added_files_keep_only_a_bare_name(given, kept):
+    from localyst.ui.app import safe_name
+
+    assert safe_name(given) == kept

@@ -187,3 +187,41 @@ def test_every_kind_of_display_and_packages_on_first_use(page, site, mock):
     wait_for(page, lambda: "No torch." in message_texts(page)[-1], what="the torch turn")
     turn = message_texts(page)[-1]
     assert "torch" in turn and "numpy" in turn, "the missing package message does not say what is available"
+
+
+def test_a_question_about_an_added_csv_with_a_correction(page, site, mock, tmp_path):
+    """The full loop: a file is added, the model's first attempt fails, the second reads the
+    file, prints a number and draws a chart, and the answer streams in. The model was given
+    a preview of the file, never its whole content."""
+    rows = ["month,region,sales"] + [f"{m},r{i % 7},{100 + i}" for i, m in enumerate(["Jan", "Feb", "Mar"] * 300)]
+    csv = tmp_path / "sales.csv"
+    csv.write_text("\n".join(rows) + "\n")
+    expected = sum(100 + i for i, m in enumerate(["Jan", "Feb", "Mar"] * 300) if m == "Mar")
+
+    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
+    page.locator("input[type=file]").set_input_files(str(csv))
+    page.get_by_text("sales.csv", exact=False).first.wait_for()
+    mock.script(
+        run_code("import pandas as pd\ndf = pd.read_csv('sales.csv')\nprint(df['revenue'].sum())"),
+        run_code(
+            "import pandas as pd\ndf = pd.read_csv('sales.csv')\nmarch = df[df.month == 'Mar'].sales.sum()\n"
+            "print('march total', march)\ndf.groupby('month').sales.sum().plot(kind='bar')"
+        ),
+        slow("March sales totalled the printed number.", chunks=3, delay_per_chunk=0.2),
+    )
+    send_message(page, "What were March sales?")
+    wait_for(page, lambda: "March sales totalled" in message_texts(page)[-1], timeout=90, what="the answer")
+    turn = message_texts(page)[-1]
+    assert "KeyError" in turn, "the failed first attempt is not shown"
+    assert f"march total {expected}" in turn
+    assert page.locator(".chat-message img").count() >= 1
+
+    requests = mock.chat_requests()
+    system = requests[0].body["messages"][0]["content"]
+    assert "sales.csv" in system and "month" in system and "region" in system
+    assert rows[500] not in system, "the whole file was sent to the model"
+    second = requests[1].body["messages"]
+    assert "KeyError" in [m for m in second if m["role"] == "tool"][-1]["content"]
+    third = requests[2].body["messages"]
+    assert f"march total {expected}" in [m for m in third if m["role"] == "tool"][-1]["content"]
+    assert "Sent to the model (3 requests)" in turn

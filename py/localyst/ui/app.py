@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import sys
+from pathlib import PurePosixPath
 from typing import Any, AsyncIterator
 
 import panel as pn
 
-from ..agent import Agent, Environment
+from ..agent import Agent, Environment, scan_files
 from ..kernel._remote import RemoteKernel
 from ._settings import SettingsPanel
 from ._styles import APP_CSS, HEADER_CSS
@@ -21,6 +23,12 @@ WELCOME = (
     "**Welcome to Localyst.** Choose an endpoint and a model on the left, then ask away. "
     "Messages go only to the endpoint you choose; nothing else leaves this tab."
 )
+
+
+def safe_name(name: str) -> str:
+    """A file's bare name: no folders (either slash), no '..', nothing hidden."""
+    bare = PurePosixPath(name.replace("\\", "/")).name.strip()
+    return "" if bare in ("", ".", "..") else bare.lstrip(".")
 
 
 class LocalystApp:
@@ -41,6 +49,12 @@ class LocalystApp:
             sizing_mode="stretch_width",
         )
         self.time_limit.param.watch(self._on_time_limit, "value")
+        self.upload = pn.widgets.FileInput(multiple=True, sizing_mode="stretch_width", name="Add files")
+        self.upload.param.watch(self._on_upload, ["value", "filename"])
+        self._last_upload: tuple = ()
+        self.file_list = pn.pane.HTML("<p class='ly-hint'>No files yet. Code finds them in /data.</p>", margin=(0, 10))
+        self._files: tuple = ()
+        self._files_changed = False
         self.conversation: list[dict] = []
         self._agents: dict[tuple[str, str, str], Agent] = {}
         self._restarts_told = 0
@@ -71,6 +85,28 @@ class LocalystApp:
         shown = text or ("ready" + ("" if self.kernel.interruptible else " (Stop cannot interrupt code: the page is not isolated)"))
         self.kernel_status.object = f"<p class='ly-hint'>Python kernel: {shown}</p>"
 
+    def _on_upload(self, _event) -> None:
+        """Hand the chosen files to the kernel (under /data), by their bare names.
+
+        The page sends the contents and the names as two changes, in either order: act once
+        both have arrived for the same choice of files."""
+        names, contents = self.upload.filename, self.upload.value
+        if not names or contents is None:
+            return
+        names = names if isinstance(names, list) else [names]
+        contents = contents if isinstance(contents, list) else [contents]
+        choice = (tuple(names), tuple(len(c) for c in contents))
+        if len(names) != len(contents) or choice == self._last_upload:
+            return
+        self._last_upload = choice
+        for name, data in zip(names, contents):
+            clean = safe_name(name)
+            if clean:
+                self.kernel.put_file(clean, bytes(data))
+        self._files_changed = True
+        rows = "".join(f"<li>{html.escape(n)} <small>({len(d):,} bytes)</small></li>" for n, d in self.kernel.files.items())
+        self.file_list.object = f"<ul class='ly-files'>{rows}</ul>"
+
     def _on_time_limit(self, event) -> None:
         if event.new:
             self.kernel.time_limit = float(event.new)
@@ -100,7 +136,13 @@ class LocalystApp:
         self.conversation.append(self._user_message(str(contents)))
         view = TurnView(fetch_file=self.kernel.get_file)
         yield view.panel
-        environment = Environment(packages=tuple(self.kernel.packages))
+        if self._files_changed:
+            self._files_changed = False
+            try:
+                self._files = await scan_files(self.kernel)
+            except RuntimeError as exc:
+                view.add_notice(f"The files could not be previewed for the model: {exc}")
+        environment = Environment(packages=tuple(self.kernel.packages), files=self._files)
         try:
             ended = await self._agent(endpoint).run_turn(self.conversation, environment, view.handle)
         except asyncio.CancelledError:
@@ -130,6 +172,9 @@ class LocalystApp:
                 self.kernel_status,
                 self.time_limit,
                 self.restart,
+                pn.pane.HTML("<h3 class='ly-side-title'>Files</h3>", margin=(10, 10, 0, 10)),
+                self.upload,
+                self.file_list,
             ),
             pn.Column(self.chat, sizing_mode="stretch_both", css_classes=["ly-main"]),
             sizing_mode="stretch_both",
