@@ -102,12 +102,13 @@ class TurnView:
     def __init__(self, fetch_file: FetchFile | None = None) -> None:
         self.fetch_file = fetch_file
         self.body = pn.Column(sizing_mode="stretch_width", margin=0)
+        self.waiting = pn.pane.HTML("", stylesheets=[TURN_CSS], margin=(0, 5))
         self.usage = pn.pane.HTML("", stylesheets=[TURN_CSS], margin=(0, 5))
         self.sent = pn.Column(sizing_mode="stretch_width", margin=0)
         self.sent_card = pn.Card(
             self.sent, title="Sent to the model", collapsed=True, sizing_mode="stretch_width", visible=False, margin=(4, 0)
         )
-        self.panel = pn.Column(self.body, self.usage, self.sent_card, sizing_mode="stretch_width", margin=0)
+        self.panel = pn.Column(self.body, self.waiting, self.usage, self.sent_card, sizing_mode="stretch_width", margin=0)
         self._text: pn.pane.Markdown | None = None
         self._text_value = ""
         self._cells: dict[str, CodeCell] = {}
@@ -118,7 +119,12 @@ class TurnView:
     def empty(self) -> bool:
         return not self.body.objects
 
+    def wait(self, text: str) -> None:
+        """A line saying what the turn is waiting for ('' when nothing)."""
+        self.waiting.object = f"<span class='ly-status'>{text}</span>" if text else ""
+
     def handle(self, event: Event) -> None:
+        self.wait("waiting for the model…" if isinstance(event, (RequestSent, CodeFinished)) else "")
         if isinstance(event, AssistantText):
             if self._text is None:
                 self._text_value = ""

@@ -137,6 +137,7 @@ class LocalystApp:
         view = TurnView(fetch_file=self.kernel.get_file)
         yield view.panel
         if self._files_changed:
+            view.wait("looking at your files…")
             self._files_changed = False
             try:
                 self._files = await scan_files(self.kernel)
