@@ -146,9 +146,9 @@ def test_the_bridge_says_ready_with_the_packages_cells_can_import(bridge: Pyodid
 
 def test_a_run_streams_outputs_then_ends_with_its_result(bridge: PyodideNode) -> None:
     sent = exchange(bridge, {"type": "run", "id": 7, "code": "print('one')\nprint('two')\n6 * 7"})
-    assert [m["type"] for m in sent] == ["output", "output", "output", "result"]
+    assert [m["type"] for m in sent] == ["started", "output", "output", "output", "result"]
     assert all(m["id"] == 7 for m in sent)
-    assert [m["output"].get("text") for m in sent[:2]] == ["one\n", "two\n"]
+    assert [m["output"].get("text") for m in sent[1:3]] == ["one\n", "two\n"]
     result = sent[-1]["result"]
     assert result["error"] is None and result["outputs"][-1]["data"]["text/plain"] == "42"
 
@@ -162,8 +162,8 @@ def test_a_shipped_package_loads_on_first_import_with_a_status(bridge: PyodideNo
 
 def test_a_package_the_site_lacks_is_explained(bridge: PyodideNode) -> None:
     sent = exchange(bridge, {"type": "run", "id": 1, "code": "import polars"})
-    assert [m["type"] for m in sent] == ["result"]
-    assert "cannot install packages" in sent[0]["result"]["error"]["evalue"]
+    assert [m["type"] for m in sent] == ["started", "result"]
+    assert "cannot install packages" in sent[-1]["result"]["error"]["evalue"]
 
 
 def test_files_go_in_and_out_of_the_data_folder(bridge: PyodideNode) -> None:

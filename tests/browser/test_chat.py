@@ -104,6 +104,11 @@ def test_each_fault_shows_its_message(page, site, mock):
     send_message(page, "cut me off")
     kept = wait_for_message(page, "The answer was cut off")
     assert "The first half" in kept, "what arrived before the cut was not kept"
+    page.get_by_role("button", name="Retry").last.click()
+    answer = wait_for_message(page, "You said: cut me off")
+    assert "cut me off" in mock.chat_requests()[-1].body["messages"][-1]["content"]
+    assert mock.chat_requests()[-1].body["messages"][-1]["role"] == "user", "the cut answer was sent back"
+    assert "The first half" not in answer
 
     mock.reset()
     send_message(page, "back to normal")

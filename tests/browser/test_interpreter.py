@@ -99,8 +99,12 @@ def test_stop_interrupts_a_runaway_cell_and_the_namespace_survives(page, site, m
     assert "KernelRestarted" not in message_texts(page)[-1]
 
 
-def test_a_cell_past_its_time_limit_ends_in_a_restart_the_model_is_told(page, site, mock):
+def test_a_cell_past_its_time_limit_ends_in_a_restart_the_model_is_told(page, site, mock, tmp_path):
     open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
+    kept = tmp_path / "keep.txt"
+    kept.write_text("still here")
+    page.locator("input[type=file]").set_input_files(str(kept))
+    page.get_by_text("keep.txt", exact=False).first.wait_for()
     limit = page.get_by_placeholder("seconds")
     limit.fill("2")
     limit.press("Enter")
@@ -109,16 +113,50 @@ def test_a_cell_past_its_time_limit_ends_in_a_restart_the_model_is_told(page, si
         text("That took too long."),
     )
     send_message(page, "sleep for ten minutes")
-    wait_for(page, lambda: "That took too long." in message_texts(page)[-1], timeout=90, what="the turn to end")
+    wait_for(page, lambda: "That took too long." in message_texts(page)[-1], timeout=150, what="the turn to end")
     turn = message_texts(page)[-1]
     assert "KernelRestarted" in turn and "variables are lost" in turn
     told = [m for m in mock.chat_requests()[-1].body["messages"] if m["role"] == "tool"]
     assert "restarted" in told[-1]["content"]
 
-    mock.script(run_code("try:\n    print(before)\nexcept NameError:\n    print('gone')"), text("Checked."))
+    mock.script(
+        run_code("try:\n    print(before)\nexcept NameError:\n    print('gone')\nprint(open('keep.txt').read())"),
+        text("Checked."),
+    )
     send_message(page, "is `before` still set?")
-    wait_for(page, lambda: "Checked." in message_texts(page)[-1], what="the check")
+    wait_for(page, lambda: "Checked." in message_texts(page)[-1], timeout=120, what="the check")
     assert "gone" in message_texts(page)[-1]
+    assert "still here" in message_texts(page)[-1], message_texts(page)[-1][:1200]
+
+
+def test_a_stack_overflow_and_the_restart_button_recover(page, site, mock):
+    """Whether the overflow kills the interpreter or only hangs it, the page recovers."""
+    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
+    limit = page.get_by_placeholder("seconds")
+    limit.fill("15")
+    limit.press("Enter")
+    mock.script(
+        run_code("import sys\nsys.setrecursionlimit(10**7)\ndef deep(n):\n    return deep(n + 1)\ndeep(0)"),
+        text("That overflowed."),
+        run_code("print('alive', 6 * 7)"),
+        text("Back."),
+    )
+    send_message(page, "recurse forever")
+    wait_for(page, lambda: "That overflowed." in message_texts(page)[-1], timeout=90, what="the overflow turn")
+    send_message(page, "still there?")
+    wait_for(page, lambda: "Back." in message_texts(page)[-1], timeout=90, what="the turn after")
+    assert "alive 42" in message_texts(page)[-1]
+
+    mock.script(run_code("x = 1"), text("Set."), run_code("print('x' in dir())"), text("Looked."))
+    send_message(page, "set x")
+    wait_for(page, lambda: "Set." in message_texts(page)[-1], what="x set")
+    page.get_by_role("button", name="Restart kernel").click()
+    page.get_by_text("Python kernel: ready", exact=False).wait_for(timeout=60_000)
+    send_message(page, "is x there?")
+    wait_for(page, lambda: "Looked." in message_texts(page)[-1], what="the look")
+    assert "False" in message_texts(page)[-1]
+    told = mock.chat_requests()[-2].body["messages"]
+    assert "restarted" in [m for m in told if m["role"] == "user"][-1]["content"]
 
 
 def test_memory_error_is_reported_and_the_kernel_goes_on(page, site, mock):

@@ -16,6 +16,7 @@ message}` if start-up fails, `{type: "error", id, message}` if a message could n
 Messages out:
     {type: "ready", packages: [...]}          the site packages cells can import
     {type: "status", text}                    e.g. "loading pandas…"; "" when done
+    {type: "started", id}                     the cell's code begins (its time limit starts)
     {type: "output", id, output}              one Output.as_dict(), while the cell runs
     {type: "result", id, result}              CellResult.as_dict(), always last for an id
     {type: "file-put", id, path, size}
@@ -88,6 +89,7 @@ class Bridge:
 
     async def _run(self, cell_id: Any, code: str) -> None:
         await self._load(missing_modules(code, self.available).packages)
+        self._post({"type": "started", "id": cell_id})
         result = await self.kernel.run_async(
             code, on_output=lambda output: self._post({"type": "output", "id": cell_id, "output": output.as_dict()})
         )

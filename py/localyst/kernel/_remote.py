@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 TIME_LIMIT = 120.0  # seconds a cell may run before it is interrupted
+QUEUE_LIMIT = 300.0  # seconds a cell may wait to start (the kernel warming up, packages loading)
 GRACE = 3.0  # seconds an interrupt has to land before the worker is replaced
 
 OnOutput = Callable[[dict], None]
@@ -50,6 +51,7 @@ class RemoteKernel:
         self.restarts = 0
         self._ids = itertools.count(1)
         self._pending: dict[int, tuple[asyncio.Future, OnOutput | None]] = {}
+        self._started: dict[int, asyncio.Future] = {}
         self._fetches: dict[int, asyncio.Future] = {}
         self._worker: Any = None
         self._handler: Any = None
@@ -84,10 +86,16 @@ class RemoteKernel:
         """Run one cell; past the time limit interrupt it, and past the grace replace the kernel."""
         await self.ready()
         call_id = next(self._ids)
-        future = asyncio.get_event_loop().create_future()
+        loop = asyncio.get_event_loop()
+        future = loop.create_future()
+        started = self._started[call_id] = loop.create_future()
         self._pending[call_id] = (future, on_output)
         self._post({"type": "run", "id": call_id, "code": code})
         try:
+            # The limit counts from the moment the code starts, not while the kernel warms up.
+            await asyncio.wait([future, started], timeout=QUEUE_LIMIT, return_when=asyncio.FIRST_COMPLETED)
+            if not future.done() and not started.done():
+                await self.restart("The kernel did not start the cell.")
             return await asyncio.wait_for(asyncio.shield(future), self.time_limit)
         except asyncio.TimeoutError:
             self.interrupt()
@@ -98,6 +106,7 @@ class RemoteKernel:
                 return await future
         finally:
             self._pending.pop(call_id, None)
+            self._started.pop(call_id, None)
 
     def interrupt(self) -> None:
         """Ask the running cell to stop (KeyboardInterrupt); replace the kernel if it does not."""
@@ -181,6 +190,10 @@ class RemoteKernel:
                 self._ready.set_exception(RuntimeError(f"The Python kernel could not start: {data.message}"))
         elif kind == "status":
             self.on_status(str(data.text))
+        elif kind == "started":
+            started = self._started.get(int(data.id))
+            if started is not None and not started.done():
+                started.set_result(None)
         elif kind == "output":
             entry = self._pending.get(int(data.id))
             if entry and entry[1] is not None:

@@ -173,6 +173,19 @@ class TurnView:
         elif isinstance(event, TurnEnded):
             self.ended = event
 
+    def add_problem(self, title: str, detail: str) -> None:
+        self.body.append(pn.pane.Markdown(f"**{title}**\n\n{detail}", sizing_mode="stretch_width"))
+
+    def offer_retry(self, retry: Callable[[], Awaitable[None]]) -> None:
+        button = pn.widgets.Button(name="Retry", icon="refresh", button_type="primary", margin=(4, 0))
+
+        async def clicked(_event) -> None:
+            button.disabled = True
+            await retry()
+
+        button.on_click(clicked)
+        self.body.append(button)
+
     def add_notice(self, text: str) -> None:
         self.body.append(pn.pane.Markdown(f"*{text}*", css_classes=["ly-notice"], sizing_mode="stretch_width"))
 

@@ -136,6 +136,15 @@ class LocalystApp:
         self.conversation.append(self._user_message(str(contents)))
         view = TurnView(fetch_file=self.kernel.get_file)
         yield view.panel
+        if await self._run_turn(endpoint, view):
+            yield {"user": NOTICE, "avatar": "L", "object": view.panel}
+
+    async def _run_turn(self, endpoint, view: TurnView) -> bool:
+        """Answer the conversation's last message into ``view``. True when the turn failed
+        before anything was shown, so the page should present it as a notice, not an answer."""
+        if not self.kernel.packages:
+            view.wait("starting Python…")
+            await self.kernel.ready()
         if self._files_changed:
             view.wait("looking at your files…")
             self._files_changed = False
@@ -150,13 +159,22 @@ class LocalystApp:
             view.add_notice("Stopped.")
             raise
         if ended.reason == "error" and ended.problem is not None:
-            notice = f"**{ended.problem.title}**\n\n{ended.problem.detail}"
-            if view.empty:
-                yield {"user": NOTICE, "avatar": "L", "object": notice}
-            else:
-                view.add_notice("⚠ " + notice.replace("\n\n", " — "))
-        elif ended.reason != "answered":
+            failed_silently = view.empty
+            view.add_problem(ended.problem.title, ended.problem.detail)
+            if ended.problem.retryable:
+                view.offer_retry(self._retry)
+            return failed_silently
+        if ended.reason != "answered":
             view.add_notice(ended.message)
+        return False
+
+    async def _retry(self) -> None:
+        """Ask again: forget what the failed turn added after the person's message, run anew."""
+        last_user = max(i for i, message in enumerate(self.conversation) if message["role"] == "user")
+        del self.conversation[last_user + 1 :]
+        view = TurnView(fetch_file=self.kernel.get_file)
+        self.chat.send(view.panel, user=ASSISTANT, avatar="A", respond=False)
+        await self._run_turn(self.settings.endpoint(), view)
 
     def view(self) -> pn.viewable.Viewable:
         header = pn.pane.HTML(
