@@ -82,3 +82,17 @@ def test_added_files_keep_only_a_bare_name(given, kept):
     from localyst.ui.app import safe_name
 
     assert safe_name(given) == kept
+
+
+def test_interpreter_settings_reach_the_agent():
+    app = LocalystApp("?base_url=http%3A%2F%2F127.0.0.1%3A9%2Fv1&model=m")
+    app.behaviour.max_steps.value = 3
+    app.behaviour.mode.value = app.behaviour.mode.options[1]
+    app.behaviour.images.value = True
+    agent = app._agent(app.settings.endpoint())
+    assert agent.limits.max_steps == 3
+    assert agent.mode == "fenced"
+    assert agent.send_images is True
+    assert app._agent(app.settings.endpoint()) is agent
+    app.behaviour.max_steps.value = 4
+    assert app._agent(app.settings.endpoint()) is not agent

@@ -12,6 +12,7 @@ import panel as pn
 
 from ..agent import Agent, Environment, scan_files
 from ..kernel._remote import RemoteKernel
+from ._behaviour import BehaviourPanel
 from ._settings import SettingsPanel
 from ._styles import APP_CSS, HEADER_CSS
 from ._turn import TurnView
@@ -55,6 +56,7 @@ class LocalystApp:
         self.file_list = pn.pane.HTML("<p class='ly-hint'>No files yet. Code finds them in /data.</p>", margin=(0, 10))
         self._files: tuple = ()
         self._files_changed = False
+        self.behaviour = BehaviourPanel()
         self.conversation: list[dict] = []
         self._agents: dict[tuple[str, str, str], Agent] = {}
         self._restarts_told = 0
@@ -115,9 +117,11 @@ class LocalystApp:
         await self.kernel.restart("The kernel was restarted on request.")
 
     def _agent(self, endpoint) -> Agent:
-        key = (endpoint.base_url, endpoint.api_key, endpoint.model)
+        """One agent per endpoint and settings (a switch to fenced code sticks to its agent)."""
+        options = self.behaviour.options()
+        key = (endpoint.base_url, endpoint.api_key, endpoint.model, repr(options))
         if key not in self._agents:
-            self._agents = {key: Agent(endpoint, self.kernel)}
+            self._agents = {key: Agent(endpoint, self.kernel, **options)}
         return self._agents[key]
 
     def _user_message(self, text: str) -> dict:
@@ -194,6 +198,7 @@ class LocalystApp:
                 pn.pane.HTML("<h3 class='ly-side-title'>Files</h3>", margin=(10, 10, 0, 10)),
                 self.upload,
                 self.file_list,
+                self.behaviour.view(),
             ),
             pn.Column(self.chat, sizing_mode="stretch_both", css_classes=["ly-main"]),
             sizing_mode="stretch_both",

@@ -1,0 +1,53 @@
+"""How the interpreter loop behaves: its budgets, how code reaches it, what the model sees."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import panel as pn
+
+from ..agent import Limits
+
+TOOLS = "Tool calls (run_python)"
+FENCED = "Fenced ```python blocks"
+
+
+class BehaviourPanel:
+    """A collapsed card of settings; ``options()`` gives the Agent's keyword arguments."""
+
+    def __init__(self) -> None:
+        limits = Limits()
+        self.max_steps = pn.widgets.IntInput(name="Steps per turn", value=limits.max_steps, start=1, end=100)
+        self.max_failures = pn.widgets.IntInput(name="Failed runs in a row", value=limits.max_failures, start=1, end=50)
+        self.max_tokens = pn.widgets.IntInput(name="Tokens per turn", value=limits.max_tokens, start=1000, step=1000)
+        self.context = pn.widgets.IntInput(name="Model context window (tokens)", value=100_000, start=2000, step=1000)
+        self.mode = pn.widgets.Select(name="How the model runs code", options=[TOOLS, FENCED], value=TOOLS)
+        self.images = pn.widgets.Checkbox(name="Show charts to the model as images (vision models)", value=False)
+
+    def options(self) -> dict[str, Any]:
+        return {
+            "limits": Limits(
+                max_steps=self.max_steps.value, max_failures=self.max_failures.value, max_tokens=self.max_tokens.value
+            ),
+            "mode": "fenced" if self.mode.value == FENCED else "tools",
+            "send_images": self.images.value,
+            "context_tokens": self.context.value,
+        }
+
+    def view(self) -> pn.viewable.Viewable:
+        return pn.Card(
+            self.max_steps,
+            self.max_failures,
+            self.max_tokens,
+            self.context,
+            self.mode,
+            pn.pane.HTML(
+                "<p class='ly-hint'>Endpoints that refuse tool calls are switched to fenced blocks by themselves.</p>",
+                margin=(0, 10),
+            ),
+            self.images,
+            title="Interpreter settings",
+            collapsed=True,
+            sizing_mode="stretch_width",
+            margin=(10, 5),
+        )
