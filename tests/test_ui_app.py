@@ -37,8 +37,8 @@ def test_a_turn_renders_text_code_outputs_and_what_was_sent():
     text, cell = view.body.objects
     assert text.object == "Let me compute."
     assert "print(1+1)" in cell.objects[0].object
-    assert "ran in 0.50 s" in cell.objects[1].object
-    stream, tabular = cell.objects[2].objects
+    assert "ran in 0.50 s" in cell.objects[3].object
+    stream, tabular = cell.objects[4].objects
     assert "2" in stream.object
     assert isinstance(tabular.objects[0], pn.widgets.Tabulator)
     assert list(tabular.objects[0].value["a"]) == [1, 2]

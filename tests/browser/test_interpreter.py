@@ -263,3 +263,22 @@ def test_a_question_about_an_added_csv_with_a_correction(page, site, mock, tmp_p
     third = requests[2].body["messages"]
     assert f"march total {expected}" in [m for m in third if m["role"] == "tool"][-1]["content"]
     assert "Sent to the model (3 requests)" in turn
+
+
+def test_edit_and_run_again_and_the_model_hears_of_it(page, site, mock):
+    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
+    mock.script(run_code("print(6 * 7)"), text("Forty-two."))
+    send_message(page, "multiply")
+    wait_for(page, lambda: "Forty-two." in message_texts(page)[-1], what="the answer")
+    page.get_by_role("button", name="Edit and run").click()
+    editor = page.locator(".chat-message textarea").last
+    editor.fill("print(6 * 8)")
+    editor.press("Tab")
+    page.get_by_role("button", name="Run").last.click()
+    wait_for(page, lambda: "48" in message_texts(page)[-1], what="the edited run")
+
+    mock.script(text("Noted the edit."))
+    send_message(page, "what did I change?")
+    wait_for(page, lambda: "Noted the edit." in message_texts(page)[-1], what="the next answer")
+    sent = mock.chat_requests()[-1].body["messages"]
+    assert any("print(6 * 8)" in str(m.get("content")) and "48" in str(m.get("content")) for m in sent if m["role"] == "user")

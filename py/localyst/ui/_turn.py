@@ -40,15 +40,32 @@ def fenced(code: str) -> str:
     return f"{fence}python\n{code}\n{fence}"
 
 
-class CodeCell:
-    """A collapsible card: the code, a status line, and the outputs of running it."""
+#: Runs code the person edited, shows its outputs in the given cell, and returns its result.
+RunEdited = Callable[[str, "CodeCell"], Awaitable[dict]]
 
-    def __init__(self, code: str = "") -> None:
+
+class CodeCell:
+    """A collapsible card: the code (copy it, or edit and run it again), a status line, and
+    the outputs of running it."""
+
+    def __init__(self, code: str = "", run_edited: RunEdited | None = None) -> None:
+        self.source = code
         self.code = pn.pane.Markdown(fenced(code), sizing_mode="stretch_width", margin=0)
         self.status = pn.pane.HTML("<span class='ly-status'>writing…</span>", stylesheets=[TURN_CSS], margin=(0, 5))
         self.outputs = pn.Column(sizing_mode="stretch_width", margin=0)
+        self.editor = pn.widgets.TextAreaInput(value=code, auto_grow=True, max_rows=30, sizing_mode="stretch_width", visible=False)
+        copy = pn.widgets.Button(name="Copy", icon="copy", button_type="light", margin=(0, 4))
+        copy.js_on_click(args={"editor": self.editor}, code="navigator.clipboard.writeText(editor.value)")
+        self.edit = pn.widgets.Button(name="Edit and run", icon="pencil", button_type="light", margin=(0, 4))
+        self.run = pn.widgets.Button(name="Run", icon="player-play", button_type="primary", margin=(0, 4), visible=False)
+        self._run_edited = run_edited
+        self.edit.on_click(self._on_edit)
+        self.run.on_click(self._on_run)
+        self.actions = pn.Row(copy, self.edit, self.run, margin=0, visible=False)
         self.card = pn.Card(
             self.code,
+            self.editor,
+            self.actions,
             self.status,
             self.outputs,
             title="Python",
@@ -59,12 +76,32 @@ class CodeCell:
         )
 
     def set_code(self, code: str) -> None:
+        self.source = code
         self.code.object = fenced(code)
+        self.editor.value = code
+
+    def _on_edit(self, _event) -> None:
+        self.editor.visible = self.run.visible = True
+        self.code.visible = self.edit.visible = False
+
+    async def _on_run(self, _event) -> None:
+        if self._run_edited is None:
+            return
+        self.run.disabled = True
+        self.set_code(self.editor.value)
+        self.outputs.clear()
+        self.set_status("running…")
+        try:
+            result = await self._run_edited(self.source, self)
+            self.finish(result)
+        finally:
+            self.run.disabled = False
 
     def set_status(self, text: str) -> None:
         self.status.object = f"<span class='ly-status'>{text}</span>"
 
     def finish(self, result: dict) -> None:
+        self.actions.visible = self._run_edited is not None
         error = result.get("error")
         duration = result.get("duration") or 0.0
         if error:
@@ -99,8 +136,9 @@ class CodeCell:
 class TurnView:
     """Renders the agent's events for one turn into a Panel column, in order."""
 
-    def __init__(self, fetch_file: FetchFile | None = None) -> None:
+    def __init__(self, fetch_file: FetchFile | None = None, run_edited: RunEdited | None = None) -> None:
         self.fetch_file = fetch_file
+        self.run_edited = run_edited
         self.body = pn.Column(sizing_mode="stretch_width", margin=0)
         self.waiting = pn.pane.HTML("", stylesheets=[TURN_CSS], margin=(0, 5))
         self.usage = pn.pane.HTML("", stylesheets=[TURN_CSS], margin=(0, 5))
@@ -192,6 +230,6 @@ class TurnView:
     def _cell(self, call_id: str) -> CodeCell:
         if call_id not in self._cells:
             self._text = None
-            self._cells[call_id] = CodeCell()
+            self._cells[call_id] = CodeCell(run_edited=self.run_edited)
             self.body.append(self._cells[call_id].card)
         return self._cells[call_id]

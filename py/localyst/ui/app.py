@@ -10,11 +10,12 @@ from typing import Any, AsyncIterator
 
 import panel as pn
 
-from ..agent import Agent, Environment, scan_files
+from ..agent import Agent, Environment, result_for_model, scan_files
 from ..kernel._remote import RemoteKernel
 from ._behaviour import BehaviourPanel
 from ._settings import SettingsPanel
 from ._styles import APP_CSS, HEADER_CSS
+from ._outputs import output as render_output
 from ._turn import TurnView
 
 ASSISTANT = "Assistant"
@@ -138,7 +139,7 @@ class LocalystApp:
             yield {"user": NOTICE, "avatar": "L", "object": problem}
             return
         self.conversation.append(self._user_message(str(contents)))
-        view = TurnView(fetch_file=self.kernel.get_file)
+        view = self._turn_view()
         yield view.panel
         if await self._run_turn(endpoint, view):
             yield {"user": NOTICE, "avatar": "L", "object": view.panel}
@@ -172,11 +173,22 @@ class LocalystApp:
             view.add_notice(ended.message)
         return False
 
+    def _turn_view(self) -> TurnView:
+        return TurnView(fetch_file=self.kernel.get_file, run_edited=self._run_edited)
+
+    async def _run_edited(self, code: str, cell) -> dict:
+        """Run code the person edited; the model hears about it with their next message."""
+        result = await self.kernel.run(code, lambda output: cell.outputs.append(render_output(output)))
+        self.conversation.append(
+            {"role": "user", "content": f"(I edited and ran this code myself:)\n```python\n{code}\n```\n{result_for_model(result)}"}
+        )
+        return result
+
     async def _retry(self) -> None:
         """Ask again: forget what the failed turn added after the person's message, run anew."""
         last_user = max(i for i, message in enumerate(self.conversation) if message["role"] == "user")
         del self.conversation[last_user + 1 :]
-        view = TurnView(fetch_file=self.kernel.get_file)
+        view = self._turn_view()
         self.chat.send(view.panel, user=ASSISTANT, avatar="A", respond=False)
         await self._run_turn(self.settings.endpoint(), view)
 
