@@ -270,6 +270,9 @@ def test_edit_and_run_again_and_the_model_hears_of_it(page, site, mock):
     mock.script(run_code("print(6 * 7)"), text("Forty-two."))
     send_message(page, "multiply")
     wait_for(page, lambda: "Forty-two." in message_texts(page)[-1], what="the answer")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.url.rstrip("/"))
+    page.get_by_role("button", name="Copy", exact=False).last.click()
+    wait_for(page, lambda: page.evaluate("navigator.clipboard.readText()") == "print(6 * 7)", timeout=10, what="the copy")
     page.get_by_role("button", name="Edit and run").click()
     editor = page.locator(".chat-message textarea").last
     editor.fill("print(6 * 8)")
