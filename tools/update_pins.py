@@ -230,7 +230,7 @@ def main() -> None:
         "# official Pyodide package files against the official pyodide-lock.json).",
         "",
         "[pyodide]",
-        f'name = "pyodide"',
+        'name = "pyodide"',
         f'version = "{pyo.version}"',
         f'url = "{pyo.url}"',
         f'sha256 = "{pyo.sha256}"',

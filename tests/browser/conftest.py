@@ -19,6 +19,7 @@ import pytest
 
 import build
 from tests._egress import EgressRecorder
+from tools.mock_model import MockModel
 
 REPO = Path(__file__).resolve().parents[2]
 # Let Playwright report the service worker's own requests too, so the egress check sees them.
@@ -142,6 +143,21 @@ def page_without_service_worker(browser, site: SiteServer, egress: EgressRecorde
     a service worker makes, so here none is allowed (and the page is not isolated)."""
     with checked_page(browser, site, egress, service_workers="block") as page:
         yield page
+
+
+@pytest.fixture(scope="module")
+def model() -> Iterator[MockModel]:
+    """One scripted model server per test module."""
+    with MockModel() as server:
+        yield server
+
+
+@pytest.fixture
+def mock(model: MockModel) -> Iterator[MockModel]:
+    """The module's model server with an empty script and no recorded requests."""
+    model.reset()
+    yield model
+    model.reset()
 
 
 def wait_through_reload(page, expression: str, timeout: float) -> None:

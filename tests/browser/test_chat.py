@@ -14,19 +14,6 @@ pytestmark = pytest.mark.browser
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
 
 
-@pytest.fixture(scope="module")
-def model():
-    with MockModel() as mock:
-        yield mock
-
-
-@pytest.fixture
-def mock(model):
-    model.reset()
-    yield model
-    model.reset()
-
-
 def wait_for_message(page, needle: str, timeout: float = 30.0) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from tests.browser.conftest import message_texts, open_app, send_message
-from tools.mock_model import MockModel, slow, text, tool_call
+from tools.mock_model import slow, text, tool_call
 
 pytestmark = pytest.mark.browser
 
@@ -33,19 +33,6 @@ def wait_for(page, predicate, timeout: float = 60.0, what: str = "the condition"
             return
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}; messages: {message_texts(page)}")
-
-
-@pytest.fixture(scope="module")
-def model():
-    with MockModel() as mock:
-        yield mock
-
-
-@pytest.fixture
-def mock(model):
-    model.reset()
-    yield model
-    model.reset()
 
 
 def test_code_runs_and_chart_table_and_answer_come_back(page, site, mock):
