@@ -1,4 +1,4 @@
-"""The Localyst page: connection settings beside a streaming chat."""
+"""The Localyst page: settings, the kernel and files beside a chat whose turns run code."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ class LocalystApp:
         self._files_changed = False
         self.behaviour = BehaviourPanel()
         self.conversation: list[dict] = []
-        self._agents: dict[tuple[str, str, str], Agent] = {}
+        self._agents: dict[tuple[str, ...], Agent] = {}
         self._restarts_told = 0
         self.chat = pn.chat.ChatInterface(
             callback=self._respond,
