@@ -40,7 +40,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import build  # noqa: E402
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, wait_through_reload  # noqa: E402
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PAGE_HAS_TEXT, wait_through_reload  # noqa: E402
 
 CSV_URL_PATH = "/__benchmark__/data.csv"
 CSV_ROWS = 715_000
@@ -87,20 +87,6 @@ class BenchServer:
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
-
-# Text anywhere in the page, shadow roots included (Panel renders into them).
-PAGE_HAS_TEXT = """needle => {
-  const walk = (node) => {
-    let out = "";
-    if (node.shadowRoot) out += walk(node.shadowRoot);
-    for (const child of node.childNodes) {
-      if (child.nodeType === 3) out += child.textContent;
-      else if (child.nodeType === 1 && child.tagName !== "STYLE" && child.tagName !== "SCRIPT") out += walk(child);
-    }
-    return out;
-  };
-  return walk(document.body).includes(needle);
-}"""
 
 MEMORY = """async (timeoutMs) => {
   const out = {};

@@ -42,26 +42,20 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import build  # noqa: E402
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, message_texts, send_message, wait_through_reload  # noqa: E402
+from tests.browser.conftest import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PAGE_HAS_TEXT,
+    message_texts,
+    send_message,
+    wait_through_reload,
+)
 from tools import mock_model  # noqa: E402
 from tools.mock_model import MockModel, text, tool_call  # noqa: E402
 
 LOAD_TIMEOUT_MS = 300_000
 TURN_TIMEOUT_S = 180.0
 RAN_IN = re.compile(r"ran in (\d+(?:\.\d+)?) s")
-
-PAGE_HAS_TEXT = """needle => {
-  const walk = (node) => {
-    let out = "";
-    if (node.shadowRoot) out += walk(node.shadowRoot);
-    for (const child of node.childNodes) {
-      if (child.nodeType === 3) out += child.textContent;
-      else if (child.nodeType === 1 && child.tagName !== "STYLE" && child.tagName !== "SCRIPT") out += walk(child);
-    }
-    return out;
-  };
-  return walk(document.body).includes(needle);
-}"""
 
 
 class TimedMock(MockModel):

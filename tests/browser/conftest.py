@@ -182,9 +182,8 @@ def open_app(page, site: SiteServer, query: str = "") -> None:
     assert error is None, f"the app failed to load: {error}"
 
 
-# Text of an element including its shadow roots (Panel renders every component in one).
-_DEEP_TEXT = """els => els.map(el => {
-  const walk = (node) => {
+# The text of a node including its shadow roots (Panel renders every component in one).
+_WALK = """const walk = (node) => {
     let out = "";
     if (node.shadowRoot) out += walk(node.shadowRoot);
     for (const child of node.childNodes) {
@@ -192,9 +191,10 @@ _DEEP_TEXT = """els => els.map(el => {
       else if (child.nodeType === 1 && child.tagName !== "STYLE" && child.tagName !== "SCRIPT") out += walk(child);
     }
     return out;
-  };
-  return walk(el);
-})"""
+  };"""
+_DEEP_TEXT = f"els => els.map(el => {{ {_WALK} return walk(el); }})"
+#: A JS function of one string: whether it appears anywhere in the page's text.
+PAGE_HAS_TEXT = f"needle => {{ {_WALK} return walk(document.body).includes(needle); }}"
 
 
 def message_texts(page) -> list[str]:
