@@ -21,9 +21,15 @@ the next request (the growing history included) and its preflight. The breakdown
 it at the preflight's arrival: response end -> preflight arrives (stream end, the cell
 and the loop), preflight handled, preflight answered -> POST arrives.
 
+With --chunk-delay-ms the mock pauses before each chunk it streams, like a real model
+generating (about 6 chunks per tool call): the page's work that overlaps the model's
+generation is then not on the critical path, and the figure is what a person waits for
+beyond the model and the code. Without it (the default) the model answers at once and
+every millisecond of the page's work counts.
+
 The machine may be busy: figures are medians, with p90 and the sample count.
 
-    python benchmarks/loop.py [--site _site] [--turns 3] [--steps 7] [--json out.json]
+    python benchmarks/loop.py [--site _site] [--turns 3] [--steps 7] [--chunk-delay-ms 0] [--json out.json]
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -95,11 +102,12 @@ class TimedMock(MockModel):
         self.stamps.clear()
 
 
-def run_turn(page, mock: TimedMock, steps: int, number: int) -> dict:
+def run_turn(page, mock: TimedMock, steps: int, number: int, chunk_delay: float) -> dict:
     # A marker of its own per turn: the requests the page shows repeat earlier answers.
     final = f"loop-benchmark-finished-{number}"
     mock.reset()
-    mock.script(*[tool_call("run_python", json.dumps({"code": "pass"})) for _ in range(steps)], text(final))
+    calls = [replace(tool_call("run_python", json.dumps({"code": "pass"})), delay=chunk_delay) for _ in range(steps)]
+    mock.script(*calls, text(final, delay=chunk_delay))
     before = len(message_texts(page))
     sent = time.perf_counter()
     send_message(page, f"Run {steps} empty cells, then say you are finished.")
@@ -160,6 +168,7 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=3)
     parser.add_argument("--steps", type=int, default=7, help="tool calls per turn (the default step limit allows 7 + the answer)")
     parser.add_argument("--settle", type=float, default=3.0, help="seconds to wait after the app's kernel is ready")
+    parser.add_argument("--chunk-delay-ms", type=float, default=0.0, help="the mock's pause before each streamed chunk")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     if not (args.site / "index.html").exists():
@@ -186,7 +195,7 @@ def main() -> None:
             page.wait_for_function(f"({PAGE_HAS_TEXT})('Python kernel: ready')", timeout=LOAD_TIMEOUT_MS, polling=250)
             time.sleep(args.settle)
             for number in range(1, args.turns + 1):
-                turns.append(run_turn(page, mock, args.steps, number))
+                turns.append(run_turn(page, mock, args.steps, number, args.chunk_delay_ms / 1000))
         finally:
             context.close()
     httpd.shutdown()
@@ -208,8 +217,8 @@ def main() -> None:
         "send_to_first_request_ms": "Enter -> first request arrives (per turn)",
         "last_response_to_answer_shown_ms": "last response -> answer seen (250 ms polling)",
     }
-    print(f"Interpreter loop in headless Chromium: {args.turns} turns x {args.steps} run_python('pass') steps; "
-          "the machine may be busy, figures are noisy")
+    print(f"Interpreter loop in headless Chromium: {args.turns} turns x {args.steps} run_python('pass') steps, "
+          f"{args.chunk_delay_ms:g} ms before each streamed chunk; the machine may be busy, figures are noisy")
     print(f"  {'':50} {'median':>9} {'p90':>9} {'n':>4}")
     for key, label in labels.items():
         s = stats[key]

@@ -30,20 +30,27 @@ def test_a_turn_renders_text_code_outputs_and_what_was_sent():
     view.handle(CodeDelta("c1", "print(1"))
     view.handle(CodeStarted("c1", "print(1+1)"))
     view.handle(KernelOutput("c1", {"kind": "stream", "name": "stdout", "text": "2\n"}))
+    view.handle(KernelOutput("c1", {"kind": "stream", "name": "stdout", "text": "3\n"}))
     table = {"columns": ["a"], "dtypes": ["int64"], "index": [0, 1], "index_name": None, "rows": [[1], [2]], "shape": [2, 1], "truncated": False}
     view.handle(KernelOutput("c1", {"kind": "display", "data": {"application/vnd.localyst.table+json": table, "text/plain": "a"}, "metadata": {}}))
     view.handle(CodeFinished("c1", {"error": None, "duration": 0.5, "files": [], "outputs": []}))
     view.handle(UsageReport(10, 5, 15))
     text, cell = view.body.objects
     assert text.object == "Let me compute."
-    assert "print(1+1)" in cell.objects[0].object
-    assert "ran in 0.50 s" in cell.objects[3].object
-    stream, tabular = cell.objects[4].objects
-    assert "2" in stream.object
+    code, _actions, status, outputs = cell.objects
+    assert "print(1+1)" in code.object
+    assert "ran in 0.50 s" in status.object
+    stream, tabular = outputs.objects  # the two chunks of stdout share one block
+    assert "2\n3\n" in stream.object
     assert isinstance(tabular.objects[0], pn.widgets.Tabulator)
     assert list(tabular.objects[0].value["a"]) == [1, 2]
     assert "15" not in view.usage.object and "10 sent" in view.usage.object
-    assert view.sent_card.visible and "sum it" in view.sent.objects[0].objects[0].object
+    assert view.sent.card.visible and view.sent.card.title == "Sent to the model (1 request)"
+    assert view.sent.content.object == "", "the requests are rendered before anyone opens them"
+    view.sent.card.collapsed = False
+    assert "sum it" in view.sent.content.object and "Request 1" in view.sent.content.object
+    view.handle(RequestSent(2, [{"role": "user", "content": "and <b>more</b>"}], None))
+    assert "and &lt;b&gt;more&lt;/b&gt;" in view.sent.content.object and view.sent.card.title.endswith("(2 requests)")
 
 
 def test_link_presets_endpoint_and_model_but_not_the_key():

@@ -272,3 +272,42 @@ def test_edit_and_run_again_and_the_model_hears_of_it(page, site, mock):
     wait_for(page, lambda: "Noted the edit." in message_texts(page)[-1], what="the next answer")
     sent = mock.chat_requests()[-1].body["messages"]
     assert any("print(6 * 8)" in str(m.get("content")) and "48" in str(m.get("content")) for m in sent if m["role"] == "user")
+
+
+def set_number(page, label: str, value: int) -> None:
+    field = page.locator(".bk-input-group", has_text=label).locator("input")
+    field.fill(str(value))
+    field.press("Enter")
+
+
+def test_each_budget_limit_ends_a_turn_with_a_message_saying_which(page, site, mock):
+    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
+    page.get_by_text("Interpreter settings").click()
+
+    set_number(page, "Steps per turn", 2)
+    mock.script(run_code("print('one')"), run_code("print('two')"), run_code("print('three')"))
+    send_message(page, "keep going")
+    wait_for(page, lambda: "Stopped after 2 model requests" in message_texts(page)[-1], what="the step limit")
+    assert "two" in message_texts(page)[-1] and "three" not in message_texts(page)[-1]
+    assert len(mock.chat_requests()) == 2
+
+    set_number(page, "Steps per turn", 8)
+    set_number(page, "Failed runs in a row", 2)
+    mock.reset()
+    mock.script(run_code("1/0"), run_code("1/0"), run_code("print('never')"))
+    send_message(page, "divide")
+    wait_for(page, lambda: "Stopped after 2 failed attempts" in message_texts(page)[-1], what="the failure limit")
+    turn = message_texts(page)[-1]
+    assert "ZeroDivisionError" in turn and "The same error came back twice" in turn and "never" not in turn
+
+    set_number(page, "Failed runs in a row", 3)
+    set_number(page, "Tokens per turn", 1000)
+    mock.reset()
+    mock.script(
+        tool_call("run_python", json.dumps({"code": "print('spent')"}), usage=(900, 300)),
+        run_code("print('not reached')"),
+    )
+    send_message(page, "spend")
+    wait_for(page, lambda: "tokens in this turn (the limit is 1,000)" in message_texts(page)[-1], what="the token limit")
+    assert "not reached" not in message_texts(page)[-1]
+    assert len(mock.chat_requests()) == 1

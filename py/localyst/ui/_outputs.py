@@ -19,10 +19,12 @@ pre.error { background: #fdecec; color: #7a1717; }
 """
 
 
+def preformatted_markup(text: str, kind: str = "") -> str:
+    return f'<pre class="{kind}">{html.escape(text)}</pre>'
+
+
 def preformatted(text: str, kind: str = "") -> pn.pane.HTML:
-    return pn.pane.HTML(
-        f'<pre class="{kind}">{html.escape(text)}</pre>', sizing_mode="stretch_width", stylesheets=[OUTPUT_CSS], margin=(2, 0)
-    )
+    return pn.pane.HTML(preformatted_markup(text, kind), sizing_mode="stretch_width", stylesheets=[OUTPUT_CSS], margin=(2, 0))
 
 
 def table(spec: dict[str, Any]) -> pn.viewable.Viewable:
@@ -77,9 +79,9 @@ def bundle(data: dict[str, Any]) -> pn.viewable.Viewable:
     if BOKEH_MIME in data:
         return bokeh(data[BOKEH_MIME])
     if "image/png" in data:
-        return pn.pane.PNG(base64.b64decode(data["image/png"]), sizing_mode="scale_width", max_width=760)
+        return pn.pane.PNG(base64.b64decode(data["image/png"]), sizing_mode="scale_width", max_width=640)
     if "image/jpeg" in data:
-        return pn.pane.JPG(base64.b64decode(data["image/jpeg"]), sizing_mode="scale_width", max_width=760)
+        return pn.pane.JPG(base64.b64decode(data["image/jpeg"]), sizing_mode="scale_width", max_width=640)
     if "image/svg+xml" in data:
         return pn.pane.SVG(data["image/svg+xml"], max_width=760)
     if "text/markdown" in data:

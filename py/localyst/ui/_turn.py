@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 from collections.abc import Awaitable, Callable
 from pathlib import PurePosixPath
 
@@ -23,6 +22,11 @@ from ..agent import (
     UsageReport,
 )
 from . import _outputs
+from ._copy import CopyButton
+from ._sent import SentLog
+
+#: Seconds between two renders of text or code that is still streaming.
+RENDER_INTERVAL = 0.1
 
 #: Larger outputs are not embedded in the page as downloads (they would travel as base64).
 MAX_DOWNLOAD = 50 * 1024 * 1024
@@ -46,25 +50,24 @@ RunEdited = Callable[[str, "CodeCell"], Awaitable[dict]]
 
 class CodeCell:
     """A collapsible card: the code (copy it, or edit and run it again), a status line, and
-    the outputs of running it."""
+    the outputs of running it. The editor is made on the first Edit: every component added
+    to a live page costs a walk of the whole document."""
 
     def __init__(self, code: str = "", run_edited: RunEdited | None = None) -> None:
         self.source = code
         self.code = pn.pane.Markdown(fenced(code), sizing_mode="stretch_width", margin=0)
         self.status = pn.pane.HTML("<span class='ly-status'>writing…</span>", stylesheets=[TURN_CSS], margin=(0, 5))
         self.outputs = pn.Column(sizing_mode="stretch_width", margin=0)
-        self.editor = pn.widgets.TextAreaInput(value=code, auto_grow=True, max_rows=30, sizing_mode="stretch_width", visible=False)
-        copy = pn.widgets.Button(name="Copy", icon="copy", button_type="light", margin=(0, 4))
-        copy.js_on_click(args={"editor": self.editor}, code="navigator.clipboard.writeText(editor.value)")
+        self.copy = CopyButton(text=code, margin=(0, 4))
         self.edit = pn.widgets.Button(name="Edit and run", icon="pencil", button_type="light", margin=(0, 4))
-        self.run = pn.widgets.Button(name="Run", icon="player-play", button_type="primary", margin=(0, 4), visible=False)
+        self.editor: pn.widgets.TextAreaInput | None = None
+        self.run: pn.widgets.Button | None = None
         self._run_edited = run_edited
+        self._stream: tuple[str, str, pn.pane.HTML] | None = None  # the last stream chunk shown: (name, text, pane)
         self.edit.on_click(self._on_edit)
-        self.run.on_click(self._on_run)
-        self.actions = pn.Row(copy, self.edit, self.run, margin=0, visible=False)
+        self.actions = pn.Row(self.copy, self.edit, margin=0, visible=False)
         self.card = pn.Card(
             self.code,
-            self.editor,
             self.actions,
             self.status,
             self.outputs,
@@ -78,24 +81,47 @@ class CodeCell:
     def set_code(self, code: str) -> None:
         self.source = code
         self.code.object = fenced(code)
-        self.editor.value = code
+        self.copy.text = code
+        if self.editor is not None:
+            self.editor.value = code
 
     def _on_edit(self, _event) -> None:
+        if self.editor is None:
+            self.editor = pn.widgets.TextAreaInput(value=self.source, auto_grow=True, max_rows=30, sizing_mode="stretch_width")
+            self.run = pn.widgets.Button(name="Run", icon="player-play", button_type="primary", margin=(0, 4))
+            self.run.on_click(self._on_run)
+            self.card.insert(1, self.editor)
+            self.actions.append(self.run)
         self.editor.visible = self.run.visible = True
         self.code.visible = self.edit.visible = False
 
     async def _on_run(self, _event) -> None:
-        if self._run_edited is None:
+        if self._run_edited is None or self.editor is None or self.run is None:
             return
         self.run.disabled = True
         self.set_code(self.editor.value)
-        self.outputs.clear()
+        self.clear_outputs()
         self.set_status("running…")
         try:
             result = await self._run_edited(self.source, self)
             self.finish(result)
         finally:
             self.run.disabled = False
+
+    def add_output(self, item: dict) -> None:
+        """Show one kernel output; a stream chunk continues the previous one of the same stream."""
+        if item["kind"] == "stream" and self._stream is not None and self._stream[0] == item["name"]:
+            name, text, pane = self._stream
+            self._stream = (name, text + item["text"], pane)
+            pane.object = _outputs.preformatted_markup(self._stream[1], "stderr" if name == "stderr" else "")
+            return
+        pane = _outputs.output(item)
+        self._stream = (item["name"], item["text"], pane) if item["kind"] == "stream" else None
+        self.outputs.append(pane)
+
+    def clear_outputs(self) -> None:
+        self._stream = None
+        self.outputs.clear()
 
     def set_status(self, text: str) -> None:
         self.status.object = f"<span class='ly-status'>{text}</span>"
@@ -105,6 +131,7 @@ class CodeCell:
         error = result.get("error")
         duration = result.get("duration") or 0.0
         if error:
+            self._stream = None
             self.outputs.append(_outputs.error(error))
             self.set_status(f"✗ {error['ename']} after {duration:.2f} s")
         else:
@@ -133,8 +160,38 @@ class CodeCell:
         )
 
 
+class _Throttle:
+    """Coalesces fast repeated updates (text and code as they stream) into at most one
+    render per interval: each one re-renders the whole text and travels to the page."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._due: dict[str, Callable[[], None]] = {}
+        self._timer: asyncio.TimerHandle | None = None
+
+    def schedule(self, key: str, render: Callable[[], None]) -> None:
+        self._due[key] = render
+        if self._timer is None:
+            try:
+                self._timer = asyncio.get_running_loop().call_later(self.interval, self.flush)
+            except RuntimeError:  # no event loop (tests in CPython): render now
+                self.flush()
+
+    def flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        due, self._due = self._due, {}
+        for render in due.values():
+            render()
+
+
 class TurnView:
-    """Renders the agent's events for one turn into a Panel column, in order."""
+    """Renders the agent's events for one turn into a Panel column, in order.
+
+    Adding a component to a live page costs a walk of the whole document, so a hidden
+    code cell is made ready while each model request is out, and the first code the
+    model writes fills it instead of adding one."""
 
     def __init__(self, fetch_file: FetchFile | None = None, run_edited: RunEdited | None = None) -> None:
         self.fetch_file = fetch_file
@@ -142,44 +199,51 @@ class TurnView:
         self.body = pn.Column(sizing_mode="stretch_width", margin=0)
         self.waiting = pn.pane.HTML("", stylesheets=[TURN_CSS], margin=(0, 5))
         self.usage = pn.pane.HTML("", stylesheets=[TURN_CSS], margin=(0, 5))
-        self.sent = pn.Column(sizing_mode="stretch_width", margin=0)
-        self.sent_card = pn.Card(
-            self.sent, title="Sent to the model", collapsed=True, sizing_mode="stretch_width", visible=False, margin=(4, 0)
-        )
-        self.panel = pn.Column(self.body, self.waiting, self.usage, self.sent_card, sizing_mode="stretch_width", margin=0)
+        self.sent = SentLog()
+        self.panel = pn.Column(self.body, self.waiting, self.usage, self.sent.card, sizing_mode="stretch_width", margin=0)
         self._text: pn.pane.Markdown | None = None
         self._text_value = ""
         self._cells: dict[str, CodeCell] = {}
+        self._spare: CodeCell | None = None
+        self._throttle = _Throttle(RENDER_INTERVAL)
         self._tokens = [0, 0]
         self.ended: TurnEnded | None = None
 
     @property
     def empty(self) -> bool:
-        return not self.body.objects
+        return not any(obj.visible for obj in self.body.objects)
 
     def wait(self, text: str) -> None:
         """A line saying what the turn is waiting for ('' when nothing)."""
         self.waiting.object = f"<span class='ly-status'>{text}</span>" if text else ""
 
     def handle(self, event: Event) -> None:
+        if not isinstance(event, (AssistantText, CodeDelta)):
+            self._throttle.flush()
         self.wait("waiting for the model…" if isinstance(event, (RequestSent, CodeFinished)) else "")
         if isinstance(event, AssistantText):
+            self._text_value = self._text_value + event.delta if self._text is not None else event.delta
             if self._text is None:
-                self._text_value = ""
-                self._text = pn.pane.Markdown("", sizing_mode="stretch_width", margin=0)
-                self.body.append(self._text)
-            self._text_value += event.delta
-            self._text.object = self._text_value
+                self._text = pn.pane.Markdown(self._text_value, sizing_mode="stretch_width", margin=0)
+                self._add(self._text)
+            else:
+                text, value = self._text, self._text_value
+                self._throttle.schedule("text", lambda: setattr(text, "object", value))
         elif isinstance(event, CodeDelta):
-            self._cell(event.call_id).set_code(event.code)
-        elif isinstance(event, CodeStarted):
-            if event.source == "fenced":
-                self._cell(event.call_id).card.collapsed = True
+            fresh = event.call_id not in self._cells
             cell = self._cell(event.call_id)
+            if fresh:
+                cell.set_code(event.code)
+            else:
+                self._throttle.schedule(event.call_id, lambda: cell.set_code(event.code))
+        elif isinstance(event, CodeStarted):
+            cell = self._cell(event.call_id)
+            if event.source == "fenced":
+                cell.card.collapsed = True
             cell.set_code(event.code)
             cell.set_status("running…")
         elif isinstance(event, KernelOutput):
-            self._cell(event.call_id).outputs.append(_outputs.output(event.output))
+            self._cell(event.call_id).add_output(event.output)
         elif isinstance(event, CodeFinished):
             cell = self._cell(event.call_id)
             cell.finish(event.result)
@@ -197,22 +261,14 @@ class TurnView:
             )
         elif isinstance(event, RequestSent):
             self._text = None
-            self.sent_card.visible = True
-            self.sent_card.title = f"Sent to the model ({event.step} request{'s' if event.step > 1 else ''})"
-            payload = {"messages": event.messages, "tools": event.tools}
-            self.sent.append(
-                pn.Card(
-                    _outputs.preformatted(json.dumps(payload, indent=2, ensure_ascii=False)),
-                    title=f"Request {event.step}",
-                    collapsed=True,
-                    sizing_mode="stretch_width",
-                )
-            )
+            self.sent.add(event.messages, event.tools)
+            self._prepare_spare()
         elif isinstance(event, TurnEnded):
             self.ended = event
+            self._drop_spare()
 
     def add_problem(self, title: str, detail: str) -> None:
-        self.body.append(pn.pane.Markdown(f"**{title}**\n\n{detail}", sizing_mode="stretch_width"))
+        self._add(pn.pane.Markdown(f"**{title}**\n\n{detail}", sizing_mode="stretch_width"))
 
     def offer_retry(self, retry: Callable[[], Awaitable[None]]) -> None:
         button = pn.widgets.Button(name="Retry", icon="refresh", button_type="primary", margin=(4, 0))
@@ -222,14 +278,45 @@ class TurnView:
             await retry()
 
         button.on_click(clicked)
-        self.body.append(button)
+        self._add(button)
 
     def add_notice(self, text: str) -> None:
-        self.body.append(pn.pane.Markdown(f"*{text}*", css_classes=["ly-notice"], sizing_mode="stretch_width"))
+        self._add(pn.pane.Markdown(f"*{text}*", css_classes=["ly-notice"], sizing_mode="stretch_width"))
+
+    def _add(self, component: pn.viewable.Viewable) -> None:
+        """Append to the turn, keeping the hidden spare cell last."""
+        if self._spare is not None:
+            self.body.insert(len(self.body.objects) - 1, component)
+        else:
+            self.body.append(component)
 
     def _cell(self, call_id: str) -> CodeCell:
         if call_id not in self._cells:
             self._text = None
-            self._cells[call_id] = CodeCell(run_edited=self.run_edited)
-            self.body.append(self._cells[call_id].card)
+            if self._spare is not None:
+                cell, self._spare = self._spare, None
+                cell.card.visible = True
+            else:
+                cell = CodeCell(run_edited=self.run_edited)
+                self.body.append(cell.card)
+            self._cells[call_id] = cell
         return self._cells[call_id]
+
+    def _prepare_spare(self) -> None:
+        """Make the next code cell while the request is out, once the loop is free."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        loop.call_soon(self._make_spare)
+
+    def _make_spare(self) -> None:
+        if self._spare is None and self.ended is None:
+            self._spare = CodeCell(run_edited=self.run_edited)
+            self._spare.card.visible = False
+            self.body.append(self._spare.card)
+
+    def _drop_spare(self) -> None:
+        if self._spare is not None:
+            self.body.remove(self._spare.card)
+            self._spare = None

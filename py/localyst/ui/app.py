@@ -15,7 +15,6 @@ from ..kernel._remote import RemoteKernel
 from ._behaviour import BehaviourPanel
 from ._settings import SettingsPanel
 from ._styles import APP_CSS, HEADER_CSS
-from ._outputs import output as render_output
 from ._turn import TurnView
 
 ASSISTANT = "Assistant"
@@ -178,7 +177,7 @@ class LocalystApp:
 
     async def _run_edited(self, code: str, cell) -> dict:
         """Run code the person edited; the model hears about it with their next message."""
-        result = await self.kernel.run(code, lambda output: cell.outputs.append(render_output(output)))
+        result = await self.kernel.run(code, cell.add_output)
         self.conversation.append(
             {"role": "user", "content": f"(I edited and ran this code myself:)\n```python\n{code}\n```\n{result_for_model(result)}"}
         )
