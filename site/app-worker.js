@@ -96,6 +96,14 @@ apply_patch(incoming_patch)
   }
 }
 
+async function receiveFiles(files) {
+  pyodide.globals.set("incoming_files", files);
+  await pyodide.runPythonAsync(`
+from localyst.ui.worker import receive_files
+await receive_files(incoming_files)
+`);
+}
+
 function reportFailure(err) {
   const text = String(err && err.message ? err.message : err);
   const lines = text.trim().split("\n");
@@ -108,4 +116,5 @@ self.onmessage = (event) => {
   if (msg.type === "start") start(msg.search).catch(reportFailure);
   else if (msg.type === "rendered") linkDocument().catch(reportFailure);
   else if (msg.type === "patch") applyPatch(msg.patch).catch(reportFailure);
+  else if (msg.type === "files") receiveFiles(msg.files).catch(reportFailure);
 };

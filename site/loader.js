@@ -143,9 +143,75 @@
       } else {
         busy = false;
       }
+    } else if (msg.type === "download") {
+      save(msg);
     } else if (msg.type === "error") {
       fail(msg.stage ? `${msg.stage} failed: ${msg.message}` : msg.message);
     }
+  }
+
+  // Files come in three ways: dropped anywhere on the page, pasted, or picked. They go to
+  // the app worker as File objects: nothing is read here; the kernel worker reads each one
+  // straight into its file system.
+  function offerFiles(list) {
+    const files = Array.from(list || []);
+    if (!files.length) return;
+    if (!status.ready) {
+      fail("Files can be added once the app has loaded.");
+      return;
+    }
+    worker.postMessage({ type: "files", files });
+  }
+
+  const carriesFiles = (event) => event.dataTransfer && Array.from(event.dataTransfer.types).includes("Files");
+
+  function listenForFiles() {
+    const picker = $("file-picker");
+    picker.addEventListener("change", () => {
+      offerFiles(picker.files);
+      picker.value = "";
+    });
+    document.addEventListener("dragover", (event) => {
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      document.body.classList.add("dropping");
+    });
+    document.addEventListener("dragleave", (event) => {
+      if (event.relatedTarget === null) document.body.classList.remove("dropping");
+    });
+    document.addEventListener("drop", (event) => {
+      document.body.classList.remove("dropping");
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      offerFiles(event.dataTransfer.files);
+    });
+    document.addEventListener("paste", (event) => {
+      const files = event.clipboardData && event.clipboardData.files;
+      if (files && files.length) {
+        event.preventDefault();
+        offerFiles(files);
+      }
+    });
+    // The app's own buttons ask for page actions with a data-action attribute; they sit in
+    // Panel's shadow roots, so the click's composed path is searched.
+    document.addEventListener("click", (event) => {
+      const target = event.composedPath().find((node) => node.dataset && node.dataset.action);
+      if (target && target.dataset.action === "add-files") picker.click();
+    });
+  }
+
+  // A file the app hands over (an output, an export): saved through a temporary link.
+  function save(msg) {
+    const blob = msg.data instanceof Blob ? msg.data : new Blob([msg.data], { type: msg.mime || "application/octet-stream" });
+    const url = URL.createObjectURL(blob);
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = msg.name;
+    link.rel = "noopener";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
   }
 
   async function boot() {
@@ -160,6 +226,8 @@
     };
     showStage("Starting", "app worker", 2);
     worker.postMessage({ type: "start", search: location.search, href: location.href });
+    await domReady;
+    listenForFiles();
   }
 
   boot();

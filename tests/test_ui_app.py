@@ -86,7 +86,7 @@ def test_a_request_without_a_model_says_what_is_missing():
     [("sales.csv", "sales.csv"), ("../../etc/passwd", "passwd"), ("..\\..\\x\\y.csv", "y.csv"), ("..", ""), (".bashrc", "bashrc")],
 )
 def test_added_files_keep_only_a_bare_name(given, kept):
-    from localyst.ui.app import safe_name
+    from localyst.ui._files import safe_name
 
     assert safe_name(given) == kept
 

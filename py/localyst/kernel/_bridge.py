@@ -7,7 +7,12 @@ Keeping the protocol here means it is tested under Node without a browser.
 Messages in (from the worker's owner):
     {type: "run", id, code}
     {type: "put-file", id?, path, bytes}      bytes: ArrayBuffer or Uint8Array
+    {type: "put-file", id?, path, blob}       blob: a File or Blob, written without a copy in Python
     {type: "get-file", id, path}
+    {type: "zip-outputs", id}                 every file under outputs/, as one ZIP
+    {type: "delete-file", id, path}
+    {type: "rename-file", id, path, to}
+    {type: "list-files", id}
 The JavaScript handles the rest itself: `{type: "interrupt-buffer", buffer}` (a
 SharedArrayBuffer for pyodide.setInterruptBuffer; the worker zeroes it before each run, so
 an interrupt written while no cell ran stops nothing), and it sends `{type: "failed",
@@ -22,12 +27,17 @@ Messages out:
     {type: "file-put", id, path, size}
     {type: "file", id, path, bytes}           bytes: a Uint8Array (transferred)
     {type: "file-error", id, path, message}
+    {type: "file-deleted", id, path}
+    {type: "file-renamed", id, path, to}
+    {type: "files", id, files: [{path, size, mtime}]}   mtime in seconds since the epoch
 """
 
 from __future__ import annotations
 
 import importlib
+import io
 import json
+import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -81,9 +91,20 @@ class Bridge:
         if kind == "run":
             await self._run(message["id"], message["code"])
         elif kind == "put-file":
-            self._put_file(message.get("id"), message["path"], message["bytes"])
+            if "blob" in message:
+                await self._put_blob(message.get("id"), message["path"], message["blob"])
+            else:
+                self._put_file(message.get("id"), message["path"], message["bytes"])
         elif kind == "get-file":
             self._get_file(message["id"], message["path"])
+        elif kind == "zip-outputs":
+            self._zip_outputs(message["id"])
+        elif kind == "delete-file":
+            self._file_op(message["id"], message["path"], None)
+        elif kind == "rename-file":
+            self._file_op(message["id"], message["path"], message["to"])
+        elif kind == "list-files":
+            self._post({"type": "files", "id": message["id"], "files": self._list()})
         else:
             raise ValueError(f"the kernel worker does not understand a {kind!r} message")
 
@@ -123,6 +144,56 @@ class Bridge:
             return
         self._post({"type": "file-put", "id": file_id, "path": self._relative(target), "size": size})
 
+    async def _put_blob(self, file_id: Any, path: str, blob: Any) -> None:
+        """Write a browser File into the file system: its bytes go from the browser straight
+        into the file system's own storage, never through a Python bytes object."""
+        try:
+            target = self._file(path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            size = _write_blob(str(target), await blob.arrayBuffer())
+        except (OSError, ValueError) as exc:
+            self._post({"type": "file-error", "id": file_id, "path": path, "message": str(exc)})
+            return
+        self._post({"type": "file-put", "id": file_id, "path": self._relative(target), "size": size})
+
+    def _file_op(self, file_id: Any, path: str, to: str | None) -> None:
+        """Delete ``path``, or rename it to ``to``; both must stay inside the data folder."""
+        try:
+            source = self._file(path)
+            if not source.is_file():
+                raise FileNotFoundError(f"there is no file {path!r}")
+            if to is None:
+                source.unlink()
+                reply = {"type": "file-deleted", "id": file_id, "path": path}
+            else:
+                target = self._file(to)
+                if target.exists():
+                    raise FileExistsError(f"a file named {to!r} exists already")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                source.rename(target)
+                reply = {"type": "file-renamed", "id": file_id, "path": path, "to": self._relative(target)}
+        except (OSError, ValueError) as exc:
+            self._post({"type": "file-error", "id": file_id, "path": path, "message": str(exc)})
+            return
+        self._post(reply)
+
+    def _list(self) -> list[dict[str, Any]]:
+        found = []
+        for path in sorted(self.data_dir.rglob("*")):
+            if path.is_file():
+                info = path.stat()
+                found.append({"path": self._relative(path), "size": info.st_size, "mtime": info.st_mtime})
+        return found
+
+    def _zip_outputs(self, file_id: Any) -> None:
+        outputs = self.data_dir / "outputs"
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(outputs.rglob("*")):
+                if path.is_file():
+                    archive.write(path, path.relative_to(outputs).as_posix())
+        self._post({"type": "file", "id": file_id, "path": "outputs.zip"}, _to_js(buffer.getvalue()))
+
     def _get_file(self, file_id: Any, path: str) -> None:
         try:
             target = self._file(path)
@@ -154,6 +225,17 @@ async def _load_packages(packages: list[str]) -> None:
     from pyodide.ffi import to_js
 
     await pyodide_js.loadPackage(to_js(packages))
+
+
+def _write_blob(path: str, buffer: Any) -> int:
+    """FS.writeFile with canOwn: the file system keeps the array itself, outside the wasm heap."""
+    import js
+    import pyodide_js
+    from pyodide.ffi import to_js
+
+    data = js.Uint8Array.new(buffer)
+    pyodide_js.FS.writeFile(path, data, to_js({"canOwn": True}, dict_converter=js.Object.fromEntries))
+    return int(data.length)
 
 
 def _to_js(data: bytes) -> Any:

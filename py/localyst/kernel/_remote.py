@@ -31,6 +31,10 @@ def lost_result(reason: str) -> dict:
     }
 
 
+#: The kernel's answers to file requests (see _bridge.py).
+FILE_REPLIES = ("file", "file-put", "file-error", "file-deleted", "file-renamed", "files")
+
+
 class RemoteKernel:
     """One kernel worker at a time; ``restart()`` replaces it with a fresh one."""
 
@@ -145,28 +149,61 @@ class RemoteKernel:
         for path, data in self.files.items():
             self._send_file(path, data)
 
-    async def get_file(self, path: str) -> bytes:
-        """The bytes of a file under /data (for example one a cell wrote to outputs/)."""
+    async def _request(self, message: dict) -> Any:
+        """Send a file request and wait for its answer (the message, as a JsProxy)."""
         await self.ready()
         call_id = next(self._ids)
         future = asyncio.get_event_loop().create_future()
         self._fetches[call_id] = future
-        self._post({"type": "get-file", "id": call_id, "path": path})
+        self._post({**message, "id": call_id})
         try:
             return await future
         finally:
             self._fetches.pop(call_id, None)
 
-    def put_file(self, path: str, data: bytes) -> None:
-        """Give the kernel a file under /data (and remember it for a restart)."""
+    async def get_file(self, path: str) -> bytes:
+        """The bytes of a file under /data (for example one a cell wrote to outputs/)."""
+        return (await self._request({"type": "get-file", "path": path})).bytes.to_bytes()
+
+    async def get_file_js(self, path: str) -> Any:
+        """The same, left in JavaScript (a Uint8Array) for handing to the page."""
+        return (await self._request({"type": "get-file", "path": path})).bytes
+
+    async def zip_outputs(self) -> Any:
+        """Every file the code wrote under outputs/, as one ZIP (a Uint8Array)."""
+        return (await self._request({"type": "zip-outputs"})).bytes
+
+    async def list_files(self) -> list[dict]:
+        """Every file under /data: path, size and mtime."""
+        return (await self._request({"type": "list-files"})).files.to_py()
+
+    async def delete_file(self, path: str) -> None:
+        await self._request({"type": "delete-file", "path": path})
+        self.files.pop(path, None)
+
+    async def rename_file(self, path: str, to: str) -> str:
+        """Rename a file; returns its new path (relative to /data)."""
+        renamed = str((await self._request({"type": "rename-file", "path": path, "to": to})).to)
+        if path in self.files:
+            self.files[renamed] = self.files.pop(path)
+        return renamed
+
+    async def put_file(self, path: str, data: Any) -> int:
+        """Give the kernel a file under /data, as bytes or a browser File/Blob (which is
+        remembered, not read, so a restart mounts it again at no cost). Returns its size."""
         self.files[path] = data
-        if self._worker is not None:
-            self._send_file(path, data)
+        return int((await self._request(self._file_message(path, data))).size)
 
-    def _send_file(self, path: str, data: bytes) -> None:
-        from pyodide.ffi import to_js
+    def _send_file(self, path: str, data: Any) -> None:
+        self._post(self._file_message(path, data))
 
-        self._post({"type": "put-file", "path": path, "bytes": to_js(data)})
+    @staticmethod
+    def _file_message(path: str, data: Any) -> dict:
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            from pyodide.ffi import to_js
+
+            return {"type": "put-file", "path": path, "bytes": to_js(data)}
+        return {"type": "put-file", "path": path, "blob": data}
 
     def _post(self, message: dict) -> None:
         import js
@@ -202,13 +239,13 @@ class RemoteKernel:
             entry = self._pending.get(int(data.id))
             if entry and not entry[0].done():
                 entry[0].set_result(data.result.to_py())
-        elif kind in ("file", "file-error"):
-            future = self._fetches.get(int(data.id))
+        elif kind in FILE_REPLIES:
+            future = self._fetches.get(int(data.id)) if getattr(data, "id", None) is not None else None
             if future is not None and not future.done():
-                if kind == "file":
-                    future.set_result(data.bytes.to_bytes())
-                else:
+                if kind == "file-error":
                     future.set_exception(FileNotFoundError(str(data.message)))
+                else:
+                    future.set_result(data)
         elif kind == "error" and getattr(data, "id", None) is not None:
             entry = self._pending.get(int(data.id))
             if entry:

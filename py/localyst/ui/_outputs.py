@@ -40,7 +40,9 @@ def table(spec: dict[str, Any]) -> pn.viewable.Viewable:
     if spec.get("truncated"):
         caption += f" · showing the first {len(frame):,} rows"
     return pn.Column(
-        pn.widgets.Tabulator(frame, pagination="local", page_size=10, disabled=True, sizing_mode="stretch_width"),
+        pn.widgets.Tabulator(
+            frame, pagination="local", page_size=10, header_filters=True, disabled=True, sizing_mode="stretch_width"
+        ),
         pn.pane.HTML(f"<small>{caption}</small>", margin=(0, 5)),
         sizing_mode="stretch_width",
         css_classes=["ly-table"],

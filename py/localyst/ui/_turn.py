@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 from collections.abc import Awaitable, Callable
 from pathlib import PurePosixPath
 
@@ -28,10 +27,8 @@ from ._sent import SentLog
 #: Seconds between two renders of text or code that is still streaming.
 RENDER_INTERVAL = 0.1
 
-#: Larger outputs are not embedded in the page as downloads (they would travel as base64).
-MAX_DOWNLOAD = 50 * 1024 * 1024
-
-FetchFile = Callable[[str], Awaitable[bytes]]
+#: Saves a file from the kernel's data folder to the person's machine.
+Download = Callable[[str], Awaitable[None]]
 
 TURN_CSS = """
 .ly-status { color: #5b6878; font-size: 12px; }
@@ -137,27 +134,18 @@ class CodeCell:
         else:
             self.set_status(f"✓ ran in {duration:.2f} s")
 
-    async def attach_file(self, item: dict, fetch: FetchFile) -> None:
-        """A download button for a file the cell wrote."""
+    def attach_file(self, item: dict, download: Download) -> None:
+        """A button that saves a file the cell wrote (read from the kernel when clicked)."""
         name = PurePosixPath(item["path"]).name
-        if item["size"] > MAX_DOWNLOAD:
-            self.outputs.append(pn.pane.HTML(f"<small>wrote {item['path']} ({item['size']:,} bytes)</small>"))
-            return
-        try:
-            data = await fetch(item["path"])
-        except FileNotFoundError as exc:
-            self.outputs.append(pn.pane.HTML(f"<small>wrote {item['path']}, which cannot be read now: {exc}</small>"))
-            return
-        self.outputs.append(
-            pn.widgets.FileDownload(
-                io.BytesIO(data),
-                filename=name,
-                label=f"Download {name} ({item['size']:,} bytes)",
-                button_type="light",
-                icon="download",
-                margin=(4, 0),
-            )
+        button = pn.widgets.Button(
+            name=f"Download {name} ({item['size']:,} bytes)", button_type="light", icon="download", margin=(4, 0)
         )
+
+        async def clicked(_event) -> None:
+            await download(item["path"])
+
+        button.on_click(clicked)
+        self.outputs.append(button)
 
 
 class _Throttle:
@@ -193,8 +181,8 @@ class TurnView:
     code cell is made ready while each model request is out, and the first code the
     model writes fills it instead of adding one."""
 
-    def __init__(self, fetch_file: FetchFile | None = None, run_edited: RunEdited | None = None) -> None:
-        self.fetch_file = fetch_file
+    def __init__(self, download: Download | None = None, run_edited: RunEdited | None = None) -> None:
+        self.download = download
         self.run_edited = run_edited
         self.body = pn.Column(sizing_mode="stretch_width", margin=0)
         self.waiting = pn.pane.HTML("", stylesheets=[TURN_CSS], margin=(0, 5))
@@ -247,9 +235,9 @@ class TurnView:
         elif isinstance(event, CodeFinished):
             cell = self._cell(event.call_id)
             cell.finish(event.result)
-            if self.fetch_file is not None:
+            if self.download is not None:
                 for item in event.result.get("files") or []:
-                    asyncio.ensure_future(cell.attach_file(item, self.fetch_file))
+                    cell.attach_file(item, self.download)
         elif isinstance(event, Notice):
             self.add_notice(event.text)
         elif isinstance(event, UsageReport):

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import html
 import sys
-from pathlib import PurePosixPath
 from typing import Any, AsyncIterator
 
 import panel as pn
 
-from ..agent import Agent, Environment, result_for_model, scan_files
+from ..agent import Agent, CodeFinished, Environment, Event, result_for_model, scan_files
 from ..kernel._remote import RemoteKernel
 from ._behaviour import BehaviourPanel
 from ._settings import SettingsPanel
 from ._styles import APP_CSS, HEADER_CSS
+from ._files import FilesPanel, human_size, safe_name
+from ._page import save
 from ._turn import TurnView
+
+#: The largest file the page takes in. The kernel's file system keeps files outside the
+#: WebAssembly heap, but reading one into pandas needs room inside it (4 GB at most).
+MAX_FILE_BYTES = 1_500_000_000
 
 ASSISTANT = "Assistant"
 USER = "You"
@@ -24,12 +28,6 @@ WELCOME = (
     "**Welcome to Localyst.** Choose an endpoint and a model on the left, then ask away. "
     "Messages go only to the endpoint you choose; nothing else leaves this tab."
 )
-
-
-def safe_name(name: str) -> str:
-    """A file's bare name: no folders (either slash), no '..', nothing hidden."""
-    bare = PurePosixPath(name.replace("\\", "/")).name.strip()
-    return "" if bare in ("", ".", "..") else bare.lstrip(".")
 
 
 class LocalystApp:
@@ -50,10 +48,7 @@ class LocalystApp:
             sizing_mode="stretch_width",
         )
         self.time_limit.param.watch(self._on_time_limit, "value")
-        self.upload = pn.widgets.FileInput(multiple=True, sizing_mode="stretch_width", name="Add files")
-        self.upload.param.watch(self._on_upload, ["value", "filename"])
-        self._last_upload: tuple = ()
-        self.file_list = pn.pane.HTML("<p class='ly-hint'>No files yet. Code finds them in /data.</p>", margin=(0, 10))
+        self.files = FilesPanel(self.kernel, ask=self._ask_about, save=save)
         self._files: tuple = ()
         self._files_changed = False
         self.behaviour = BehaviourPanel()
@@ -86,28 +81,36 @@ class LocalystApp:
     def _on_kernel_status(self, text: str) -> None:
         shown = text or ("ready" + ("" if self.kernel.interruptible else " (Stop cannot interrupt code: the page is not isolated)"))
         self.kernel_status.object = f"<p class='ly-hint'>Python kernel: {shown}</p>"
+        if not text:  # ready, perhaps after a restart that lost the outputs: list the files again
+            asyncio.ensure_future(self.files.refresh())
 
-    def _on_upload(self, _event) -> None:
-        """Hand the chosen files to the kernel (under /data), by their bare names.
+    async def add_files(self, files: list[tuple[str, int, Any]]) -> None:
+        """Put the person's files into the kernel's data folder: (name, size, File or bytes).
 
-        The page sends the contents and the names as two changes, in either order: act once
-        both have arrived for the same choice of files."""
-        names, contents = self.upload.filename, self.upload.value
-        if not names or contents is None:
-            return
-        names = names if isinstance(names, list) else [names]
-        contents = contents if isinstance(contents, list) else [contents]
-        choice = (tuple(names), tuple(len(c) for c in contents))
-        if len(names) != len(contents) or choice == self._last_upload:
-            return
-        self._last_upload = choice
-        for name, data in zip(names, contents):
+        Names are cut to a bare name; a file over the size limit is refused before a byte
+        of it is read; the model hears of the new files with the next message."""
+        problems = []
+        for name, size, data in files:
             clean = safe_name(name)
-            if clean:
-                self.kernel.put_file(clean, bytes(data))
-        self._files_changed = True
-        rows = "".join(f"<li>{html.escape(n)} <small>({len(d):,} bytes)</small></li>" for n, d in self.kernel.files.items())
-        self.file_list.object = f"<ul class='ly-files'>{rows}</ul>"
+            if not clean:
+                problems.append(f"{name!r} is not a usable file name; it was not added.")
+            elif size > MAX_FILE_BYTES:
+                problems.append(
+                    f"{clean} is {human_size(size)}: over the {human_size(MAX_FILE_BYTES)} this tab can hold "
+                    "(a browser tab's WebAssembly memory ends near 4 GB). It was not added."
+                )
+            else:
+                try:
+                    await self.kernel.put_file(clean, data)
+                except FileNotFoundError as exc:
+                    problems.append(f"{clean} could not be added: {exc}")
+                else:
+                    self._files_changed = True
+        self.files.say("\n".join(problems))
+        await self.files.refresh()
+
+    async def _ask_about(self, path: str) -> None:
+        self.chat.send(f"Tell me about the file `{path}`: what it holds, and anything that stands out.", user=USER, avatar="Y")
 
     def _on_time_limit(self, event) -> None:
         if event.new:
@@ -157,11 +160,18 @@ class LocalystApp:
             except RuntimeError as exc:
                 view.add_notice(f"The files could not be previewed for the model: {exc}")
         environment = Environment(packages=tuple(self.kernel.packages), files=self._files)
+        def on_event(event: Event) -> None:
+            view.handle(event)
+            if isinstance(event, CodeFinished) and event.result.get("files"):
+                asyncio.ensure_future(self.files.refresh())
+
         try:
-            ended = await self._agent(endpoint).run_turn(self.conversation, environment, view.handle)
+            ended = await self._agent(endpoint).run_turn(self.conversation, environment, on_event)
         except asyncio.CancelledError:
             view.add_notice("Stopped.")
             raise
+        finally:
+            asyncio.ensure_future(self.files.refresh())
         if ended.reason == "error" and ended.problem is not None:
             failed_silently = view.empty
             view.add_problem(ended.problem.title, ended.problem.detail)
@@ -173,11 +183,15 @@ class LocalystApp:
         return False
 
     def _turn_view(self) -> TurnView:
-        return TurnView(fetch_file=self.kernel.get_file, run_edited=self._run_edited)
+        return TurnView(download=self.files.download, run_edited=self._run_edited)
 
     async def _run_edited(self, code: str, cell) -> dict:
         """Run code the person edited; the model hears about it with their next message."""
         result = await self.kernel.run(code, cell.add_output)
+        if result.get("files"):
+            for item in result["files"]:
+                cell.attach_file(item, self.files.download)
+            await self.files.refresh()
         self.conversation.append(
             {"role": "user", "content": f"(I edited and ran this code myself:)\n```python\n{code}\n```\n{result_for_model(result)}"}
         )
@@ -207,8 +221,7 @@ class LocalystApp:
                 self.time_limit,
                 self.restart,
                 pn.pane.HTML("<h3 class='ly-side-title'>Files</h3>", margin=(10, 10, 0, 10)),
-                self.upload,
-                self.file_list,
+                self.files.view(),
                 self.behaviour.view(),
             ),
             pn.Column(self.chat, sizing_mode="stretch_both", css_classes=["ly-main"]),
@@ -218,8 +231,8 @@ class LocalystApp:
         return pn.Column(header, body, sizing_mode="stretch_both", css_classes=["ly-page"], stylesheets=[APP_CSS])
 
 
-def build_app(search: str = "") -> pn.viewable.Viewable:
-    """The whole page for one visit; ``search`` is the page's query string."""
+def build_app(search: str = "") -> LocalystApp:
+    """The app for one visit; ``search`` is the page's query string."""
     pn.extension("tabulator", notifications=False)
-    return LocalystApp(search).view()
+    return LocalystApp(search)
 

@@ -1,12 +1,15 @@
 """Glue between Panel's pyodide-worker protocol and the Localyst app.
 
-app-worker.js calls these three functions; the main thread only renders the Bokeh
-document that ``render`` returns and exchanges JSON patches with ``apply_patch``.
+app-worker.js calls these functions; the main thread only renders the Bokeh document
+that ``render`` returns, exchanges JSON patches with ``apply_patch``, and hands over the
+files the person drops, pastes or picks with ``receive_files``.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable
+
+_app: Any = None  # the LocalystApp of this page, once rendered
 
 
 async def render(search: str) -> tuple[str, str, str]:
@@ -15,8 +18,10 @@ async def render(search: str) -> tuple[str, str, str]:
 
     from .app import build_app
 
+    global _app
     init_doc()
-    build_app(search).servable()
+    _app = build_app(search)
+    _app.view().servable()
     return await write_doc()
 
 
@@ -34,3 +39,8 @@ def apply_patch(patch: Any) -> None:
     from panel.io.state import state
 
     state.curdoc.apply_json_patch(_convert_json_patch(patch), setter="js")
+
+
+async def receive_files(files: Any) -> None:
+    """The person's files (a JS array of File objects, not read yet) into the kernel."""
+    await _app.add_files([(str(f.name), int(f.size), f) for f in files])
