@@ -1,0 +1,155 @@
+"""Files in Chromium: brought in by picker, drop and paste; listed; read by the model's
+code; outputs appear as they are written; downloaded one by one or as a ZIP; renamed and
+deleted; bad names and oversized files refused with a message."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import PAGE_HAS_TEXT, message_texts, open_app, send_message
+from tools.mock_model import text, tool_call
+
+pytestmark = pytest.mark.browser
+
+# Drops or pastes a file made in the page, as a person's drag or Ctrl+V would deliver it.
+OFFER = """([how, name, content]) => {
+  const transfer = new DataTransfer();
+  transfer.items.add(new File([content], name));
+  const event = how === "drop"
+    ? new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true })
+    : new ClipboardEvent("paste", { clipboardData: transfer, bubbles: true, cancelable: true });
+  document.dispatchEvent(event);
+}"""
+
+# A File larger than the limit that costs no memory: one small Blob repeated by reference.
+OFFER_HUGE = """([name, megabytes]) => {
+  const mb = new Blob([new Uint8Array(1 << 20)]);
+  const transfer = new DataTransfer();
+  transfer.items.add(new File(Array(megabytes).fill(mb), name));
+  document.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+}"""
+
+
+def run_code(code: str):
+    return tool_call("run_python", json.dumps({"code": code}))
+
+
+def shows(page, needle: str, timeout: float = 60_000) -> None:
+    try:
+        page.wait_for_function(f"({PAGE_HAS_TEXT})({json.dumps(needle)})", timeout=timeout, polling=250)
+    except Exception as exc:
+        files = page.locator(".ly-file").all_inner_texts()
+        raise AssertionError(f"the page never showed {needle!r}; the files panel lists {files}") from exc
+
+
+def page_has(page, needle: str) -> bool:
+    return page.evaluate(f"({PAGE_HAS_TEXT})({json.dumps(needle)})")
+
+
+def answer(page, mock, question: str, *replies, marker: str) -> str:
+    mock.script(*replies)
+    send_message(page, question)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        texts = message_texts(page)
+        if texts and marker in texts[-1]:
+            return texts[-1]
+        time.sleep(0.25)
+    raise AssertionError(f"no {marker!r} in {message_texts(page)[-1:]}")
+
+
+def file_row(page, name: str):
+    """The row of the files panel for ``name`` (its label and its icons)."""
+    return page.locator(".bk-panel-models-layout-Column", has=page.locator(".ly-file", has_text=name)).last
+
+
+def test_files_come_in_three_ways_are_read_and_results_leave(page, site, mock, tmp_path):
+    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
+    shows(page, "Python kernel: ready", 300_000)
+    sales = tmp_path / "sales.csv"
+    sales.write_text("month,sales\nJan,120\nFeb,135\nMar,90\n")
+    page.locator("#file-picker").set_input_files(str(sales))
+    page.evaluate(OFFER, ["drop", "dropped.txt", "dropped text"])
+    page.evaluate(OFFER, ["paste", "pasted.json", '{"a": 1}'])
+    for name in ("sales.csv", "dropped.txt", "pasted.json"):
+        shows(page, name)
+    assert page_has(page, "35 bytes · CSV")
+
+    turn = answer(
+        page,
+        mock,
+        "total, and save it",
+        run_code(
+            "import json, pandas as pd\n"
+            "total = pd.read_csv('sales.csv').sales.sum()\n"
+            "print('total', total, open('dropped.txt').read(), json.load(open('pasted.json'))['a'])\n"
+            "pd.DataFrame({'total': [total]}).to_csv('outputs/total.csv', index=False)\n"
+            "open('outputs/notes.txt', 'w').write('fine')"
+        ),
+        text("Saved the total."),
+        marker="Saved the total.",
+    )
+    assert "total 345 dropped text 1" in turn
+    shows(page, "outputs/total.csv")
+    shows(page, "outputs/notes.txt")
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download all outputs").click()
+    assert download.value.suggested_filename == "outputs.zip"
+    with zipfile.ZipFile(io.BytesIO(open(download.value.path(), "rb").read())) as archive:
+        assert sorted(archive.namelist()) == ["notes.txt", "total.csv"]
+        assert archive.read("total.csv").decode().split() == ["total", "345"]
+
+    with page.expect_download() as download:
+        file_row(page, "sales.csv").locator(".ti-download").click()
+    assert download.value.suggested_filename == "sales.csv"
+    assert open(download.value.path(), "rb").read() == sales.read_bytes()
+
+    file_row(page, "dropped.txt").locator(".ti-pencil").click()
+    field = file_row(page, "dropped.txt").locator("input[type=text]")
+    field.fill("renamed.txt")
+    field.press("Enter")
+    shows(page, "renamed.txt")
+    file_row(page, "pasted.json").locator(".ti-trash").click()
+    expect(page.locator(".ly-file", has_text="pasted.json")).to_have_count(0, timeout=30_000)
+
+    turn = answer(
+        page,
+        mock,
+        "what is there now?",
+        run_code("import os\nprint(sorted(f for f in os.listdir('.') if os.path.isfile(f)))"),
+        text("Listed."),
+        marker="Listed.",
+    )
+    assert "['renamed.txt', 'sales.csv']" in turn
+
+
+def test_bad_names_and_oversized_files_get_a_message_and_break_nothing(page, site, mock):
+    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
+    shows(page, "Python kernel: ready", 300_000)
+    page.evaluate(OFFER, ["drop", "..\\..\\<img src=x onerror=window.pwned=1>.csv", "a\n1\n"])
+    shows(page, "onerror=window.pwned=1>.csv")  # only the last part of the path, shown as text
+    assert page.evaluate("window.pwned") is None
+    assert page.locator("img[src=x]").count() == 0
+
+    page.evaluate(OFFER_HUGE, ["huge.csv", 1600])
+    shows(page, "huge.csv is 1.7 GB: over the 1.5 GB this tab can hold")
+    page.evaluate(OFFER, ["drop", "..", "nothing"])
+    shows(page, "'..' is not a usable file name")
+
+    turn = answer(
+        page,
+        mock,
+        "list",
+        run_code("import os\nprint(sorted(os.listdir('.')))"),
+        text("Here."),
+        marker="Here.",
+    )
+    assert "huge.csv" not in turn
+    assert "onerror=window.pwned=1>.csv" in turn
