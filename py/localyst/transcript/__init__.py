@@ -1,0 +1,24 @@
+"""A record of the conversation, and the files it can be exported as.
+
+The record (``Transcript``) is plain JSON, fed by the person's messages, the agent's events
+and the code the person edited and ran. It exports as a Jupyter notebook that runs again
+on the same files, a Python script, and a self-contained HTML report. No Panel here: it
+runs in the browser's worker and in plain CPython alike.
+"""
+
+from ._notebook import notebook_json, to_notebook
+from ._record import VERSION, Entry, Outcome, Transcript, outcome
+from ._report import to_html_report
+from ._script import to_script
+
+__all__ = [
+    "VERSION",
+    "Entry",
+    "Outcome",
+    "Transcript",
+    "notebook_json",
+    "outcome",
+    "to_html_report",
+    "to_notebook",
+    "to_script",
+]
