@@ -153,3 +153,63 @@ def test_bad_names_and_oversized_files_get_a_message_and_break_nothing(page, sit
     )
     assert "huge.csv" not in turn
     assert "onerror=window.pwned=1>.csv" in turn
+
+
+def test_the_analysis_leaves_as_a_notebook_that_reruns_a_script_and_a_report(page, site, mock, tmp_path):
+    import contextlib
+    import os
+    import subprocess
+    import sys
+
+    import nbformat
+
+    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
+    shows(page, "Python kernel: ready", 300_000)
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "sales.csv").write_text("month,sales\nJan,120\nFeb,135\nMar,90\n")
+    page.locator("#file-picker").set_input_files(str(data / "sales.csv"))
+    shows(page, "sales.csv")
+    answer(
+        page,
+        mock,
+        "What were March sales, and draw them",
+        run_code("import pandas as pd\ndf = pd.read_csv('sales.csv')\nprint('march', df[df.month == 'Mar'].sales.sum())\ndf.plot(x='month', y='sales')"),
+        text("March sales were **90**."),
+        marker="March sales were",
+    )
+
+    saved = {}
+    for label in ("Notebook (.ipynb)", "Script (.py)", "Report (.html)"):
+        with page.expect_download() as download:
+            page.get_by_role("button", name=label).click()
+        saved[label.split()[0]] = open(download.value.path(), "rb").read().decode()
+
+    notebook = nbformat.reads(saved["Notebook"], as_version=4)
+    nbformat.validate(notebook)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert any(o.get("output_type") == "display_data" and "image/png" in o.get("data", {}) for c in code for o in c.outputs)
+    printed = io.StringIO()
+    namespace: dict = {}
+    here = os.getcwd()
+    os.chdir(data)
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        with contextlib.redirect_stdout(printed):
+            for cell in code:
+                exec(compile(cell.source, "<cell>", "exec"), namespace)
+    finally:
+        os.chdir(here)
+    assert "march 90" in printed.getvalue()
+
+    script = tmp_path / "analysis.py"
+    script.write_text(saved["Script"])
+    ran = subprocess.run([sys.executable, str(script)], cwd=data, capture_output=True, text=True, env={**os.environ, "MPLBACKEND": "Agg"})
+    assert ran.returncode == 0, ran.stderr
+    assert "march 90" in ran.stdout
+
+    report = saved["Report"]
+    assert "March sales were" in report and "march 90" in report and "data:image/png;base64," in report
+    assert "<script" not in report.lower()

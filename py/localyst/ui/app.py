@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from typing import Any, AsyncIterator
 
 import panel as pn
 
 from ..agent import Agent, CodeFinished, Environment, Event, result_for_model, scan_files
 from ..kernel._remote import RemoteKernel
+from ..transcript import Transcript, notebook_json, to_html_report, to_script
 from ._behaviour import BehaviourPanel
 from ._settings import SettingsPanel
 from ._styles import APP_CSS, HEADER_CSS
@@ -49,6 +51,12 @@ class LocalystApp:
         )
         self.time_limit.param.watch(self._on_time_limit, "value")
         self.files = FilesPanel(self.kernel, ask=self._ask_about, save=save)
+        self.transcript = Transcript()
+        self.exports = [
+            self._export_button("Notebook (.ipynb)", "notebook"),
+            self._export_button("Script (.py)", "file-code"),
+            self._export_button("Report (.html)", "file-text"),
+        ]
         self._files: tuple = ()
         self._files_changed = False
         self.behaviour = BehaviourPanel()
@@ -109,6 +117,22 @@ class LocalystApp:
         self.files.say("\n".join(problems))
         await self.files.refresh()
 
+    def _export_button(self, label: str, icon: str) -> pn.widgets.Button:
+        button = pn.widgets.Button(name=label, icon=icon, button_type="light", sizing_mode="stretch_width", margin=(2, 10))
+        button.on_click(lambda _event: self.export(label))
+        return button
+
+    def export(self, label: str) -> None:
+        """Save the conversation so far as a notebook, a script or a report."""
+        stamp = time.strftime("%Y-%m-%d %H.%M")
+        title = f"Localyst analysis {stamp}"
+        if label.startswith("Notebook"):
+            save(f"{title}.ipynb", notebook_json(self.transcript, title), "application/x-ipynb+json")
+        elif label.startswith("Script"):
+            save(f"{title}.py", to_script(self.transcript), "text/x-python")
+        else:
+            save(f"{title}.html", to_html_report(self.transcript, title=title), "text/html")
+
     async def _ask_about(self, path: str) -> None:
         self.chat.send(f"Tell me about the file `{path}`: what it holds, and anything that stands out.", user=USER, avatar="Y")
 
@@ -141,6 +165,7 @@ class LocalystApp:
             yield {"user": NOTICE, "avatar": "L", "object": problem}
             return
         self.conversation.append(self._user_message(str(contents)))
+        self.transcript.add_user(str(contents))
         view = self._turn_view()
         yield view.panel
         if await self._run_turn(endpoint, view):
@@ -162,6 +187,7 @@ class LocalystApp:
         environment = Environment(packages=tuple(self.kernel.packages), files=self._files)
         def on_event(event: Event) -> None:
             view.handle(event)
+            self.transcript.apply(event)
             if isinstance(event, CodeFinished) and event.result.get("files"):
                 asyncio.ensure_future(self.files.refresh())
 
@@ -188,6 +214,7 @@ class LocalystApp:
     async def _run_edited(self, code: str, cell) -> dict:
         """Run code the person edited; the model hears about it with their next message."""
         result = await self.kernel.run(code, cell.add_output)
+        self.transcript.add_edited_run(code, result)
         if result.get("files"):
             for item in result["files"]:
                 cell.attach_file(item, self.files.download)
@@ -222,6 +249,8 @@ class LocalystApp:
                 self.restart,
                 pn.pane.HTML("<h3 class='ly-side-title'>Files</h3>", margin=(10, 10, 0, 10)),
                 self.files.view(),
+                pn.pane.HTML("<h3 class='ly-side-title'>Keep the analysis</h3>", margin=(10, 10, 0, 10)),
+                *self.exports,
                 self.behaviour.view(),
             ),
             pn.Column(self.chat, sizing_mode="stretch_both", css_classes=["ly-main"]),
