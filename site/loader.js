@@ -196,7 +196,13 @@
     // Panel's shadow roots, so the click's composed path is searched.
     document.addEventListener("click", (event) => {
       const target = event.composedPath().find((node) => node.dataset && node.dataset.action);
-      if (target && target.dataset.action === "add-files") picker.click();
+      if (!target) return;
+      if (target.dataset.action === "add-files") picker.click();
+      if (target.dataset.action === "save-image") {
+        const [header, encoded] = target.closest("figure").querySelector("img").src.split(",");
+        const data = Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0));
+        save({ name: target.dataset.name, data, mime: header.slice(5, header.indexOf(";")) });
+      }
     });
   }
 
