@@ -639,6 +639,17 @@ def test_missing_modules_splits_site_packages_from_unknown_ones() -> None:
     assert missing.unknown == ["qqq_nope", "sklearn_x"]
 
 
+def test_readers_pandas_imports_behind_the_codes_back_are_loaded_too(monkeypatch) -> None:
+    from localyst.kernel import _packages
+
+    monkeypatch.setitem(_packages.IMPLIED_BY_CALLS, "read_excel", ("zz_reader_a", "zz_reader_b"))
+    available = {"zz_reader_a": "reader-a"}
+    missing = missing_modules("import pandas as pd\ndf = pd.read_excel('book.xlsx')", available)
+    assert missing.packages == ["reader-a"]
+    assert missing.unknown == []  # a reader the site lacks is pandas' to explain, not a failed import
+    assert missing_modules("x = 1", available).packages == []
+
+
 def test_unavailable_message_names_what_is_available() -> None:
     message = unavailable_message("torch", ["pandas", "numpy", "pandas"])
     assert message == (

@@ -54,6 +54,8 @@ ROOTS = {
     "httpx2-jsfetch": ">=1.0",     # 0.0.0 is an empty placeholder
     "jiter-pupy": "",
     "pydantic": ">=1.10,<2",       # pydantic 2 needs the compiled pydantic-core
+    "openpyxl": "",                # .xlsx files, read by pandas in the kernel
+    "xlrd": "",                    # .xls files (the old Excel format)
 }
 SDIST_ROOTS = {"markupsafe": "", "pyyaml": ""}
 #: requirement name -> the package that provides it

@@ -28,6 +28,30 @@ def imports_of(code: str) -> set[str]:
     return names
 
 
+#: Modules that pandas imports only inside a reader or writer: code calling one of these
+#: needs them loaded without ever importing them itself.
+IMPLIED_BY_CALLS = {
+    "read_excel": ("openpyxl", "xlrd"),
+    "to_excel": ("openpyxl",),
+    "ExcelFile": ("openpyxl", "xlrd"),
+    "ExcelWriter": ("openpyxl",),
+    "read_parquet": ("pyarrow",),
+    "to_parquet": ("pyarrow",),
+    "read_feather": ("pyarrow",),
+    "read_sql": ("sqlite3",),
+    "to_sql": ("sqlite3",),
+}
+
+
+def implied_modules(code: str) -> set[str]:
+    """Modules the pandas calls in ``code`` import behind its back."""
+    found: set[str] = set()
+    for call, modules in IMPLIED_BY_CALLS.items():
+        if call in code:
+            found.update(modules)
+    return found
+
+
 @dataclass(frozen=True)
 class MissingModules:
     """`packages`: site packages to load before running; `unknown`: modules nobody provides."""
@@ -44,12 +68,13 @@ def missing_modules(code: str, available: Mapping[str, str]) -> MissingModules:
     """
     packages: set[str] = set()
     unknown: set[str] = set()
-    for name in imports_of(code):
+    implied = implied_modules(code)
+    for name in imports_of(code) | implied:
         if name in sys.modules or importlib.util.find_spec(name) is not None:
             continue
         if name in available:
             packages.add(available[name])
-        else:
+        elif name not in implied:  # an optional reader the site lacks: pandas will say so
             unknown.add(name)
     return MissingModules(sorted(packages), sorted(unknown))
 
