@@ -218,3 +218,90 @@ def test_the_analysis_leaves_as_a_notebook_that_reruns_a_script_and_a_report(pag
     report = saved["Report"]
     assert "March sales were" in report and "march 90" in report and "data:image/png;base64," in report
     assert "<script" not in report.lower()
+
+
+def make_fixtures(folder) -> dict[str, str]:
+    """One file of each kind a person brings, and a text each one's preview shows."""
+    import sqlite3
+
+    import pandas as pd
+    from PIL import Image
+
+    frame = pd.DataFrame({"region": ["Nord", "Süd", "Ost"], "revenue": [10.5, 20.25, 30.0]})
+    (folder / "semicolons.csv").write_bytes("région;montant\nÉtoile;1,5\nCafé;2,5\n".encode("cp1252"))
+    frame.to_csv(folder / "tabs.tsv", sep="\t", index=False)
+    with pd.ExcelWriter(folder / "book.xlsx") as writer:
+        frame.to_excel(writer, sheet_name="Sales", index=False)
+        frame.head(1).to_excel(writer, sheet_name="Other", index=False)
+    frame.to_json(folder / "records.json", orient="records")
+    frame.to_json(folder / "lines.jsonl", orient="records", lines=True)
+    frame.to_parquet(folder / "table.parquet")
+    with sqlite3.connect(folder / "shop.sqlite") as db:
+        db.execute("create table orders (item text, quantity integer)")
+        db.executemany("insert into orders values (?, ?)", [("pen", 3), ("ink", 7)])
+    for suffix, fmt in (("png", "PNG"), ("jpg", "JPEG"), ("gif", "GIF"), ("webp", "WEBP")):
+        Image.new("RGB", (40, 30), (200, 80, 40)).save(folder / f"picture.{suffix}", fmt)
+    (folder / "notes.md").write_text("# Findings\n\nRevenue rose.\n")
+    (folder / "script.py").write_text("print('hello from a script')\n")
+    with zipfile.ZipFile(folder / "bundle.zip", "w") as archive:
+        archive.writestr("inner/data.csv", "x,y\n1,2\n")
+    return {
+        "semicolons.csv": "montant", "tabs.tsv": "revenue", "book.xlsx": "Other", "records.json": "Süd",
+        "lines.jsonl": "Ost", "table.parquet": "revenue", "shop.sqlite": "orders", "picture.png": "40 × 30 px",
+        "picture.jpg": "40 × 30 px", "picture.gif": "40 × 30 px", "picture.webp": "40 × 30 px",
+        "notes.md": "Revenue rose.", "script.py": "hello from a script", "bundle.zip": "inner/data.csv",
+    }
+
+
+READ_EACH = """\
+import json, sqlite3, zipfile
+import pandas as pd
+from PIL import Image
+print('csv', pd.read_csv('semicolons.csv', sep=';', encoding='cp1252', decimal=',')['montant'].sum())
+print('tsv', pd.read_csv('tabs.tsv', sep='\\t').revenue.sum())
+print('xlsx', pd.read_excel('book.xlsx', sheet_name='Sales').revenue.sum())
+print('json', pd.read_json('records.json').revenue.sum())
+print('jsonl', pd.read_json('lines.jsonl', lines=True).revenue.sum())
+print('parquet', pd.read_parquet('table.parquet').revenue.sum())
+print('sqlite', sqlite3.connect('shop.sqlite').execute('select sum(quantity) from orders').fetchone()[0])
+print('images', [Image.open(f'picture.{s}').size for s in ('png', 'jpg', 'gif', 'webp')])
+print('md', open('notes.md').read().splitlines()[0])
+print('zip', zipfile.ZipFile('bundle.zip').namelist())
+"""
+
+
+def test_every_kind_of_file_is_previewed_and_read_by_code(page, site, mock, tmp_path):
+    expected = make_fixtures(tmp_path)
+    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
+    shows(page, "Python kernel: ready", 300_000)
+    page.locator("#file-picker").set_input_files([str(tmp_path / name) for name in expected])
+    for name in expected:
+        shows(page, name)
+    for name, needle in expected.items():
+        file_row(page, name).locator(".ti-eye").click()
+        shows(page, needle)
+    assert page.locator(".ly-problem").count() == 0, page.locator(".ly-problem").all_inner_texts()
+
+    file_row(page, "bundle.zip").get_by_role("button", name="Extract here").click()
+    shows(page, "bundle/inner/data.csv")
+
+    turn = answer(page, mock, "read everything", run_code(READ_EACH), text("Read them all."), marker="Read them all.")
+    for line in ("csv 4.0", "tsv 60.75", "xlsx 60.75", "json 60.75", "jsonl 60.75", "parquet 60.75", "sqlite 10",
+                 "images [(40, 30), (40, 30), (40, 30), (40, 30)]", "md # Findings", "zip ['inner/data.csv']"):
+        assert line in turn, f"{line!r} not in the turn: {turn[-1500:]}"
+
+
+def test_files_that_cannot_be_used_say_why(page, site, mock, tmp_path):
+    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
+    shows(page, "Python kernel: ready", 300_000)
+    (tmp_path / "empty.csv").write_bytes(b"")
+    (tmp_path / "binary.csv").write_bytes(b"\x00\x01\x02\x03binary\x00" * 200)
+    (tmp_path / "broken.csv").write_bytes(b"id,name\n1," + bytes(range(128, 256)) * 40 + b"\n")
+    (tmp_path / "fine.csv").write_text("a\n1\n")
+    page.locator("#file-picker").set_input_files([str(tmp_path / n) for n in ("empty.csv", "binary.csv", "broken.csv", "fine.csv")])
+    shows(page, "empty.csv: empty.csv is empty")
+    shows(page, "binary.csv: binary.csv holds binary data, not text")
+    shows(page, "broken.csv: broken.csv is in no text encoding that could be recognised")
+    turn = answer(page, mock, "read the good one", run_code("import pandas as pd\nprint('rows', len(pd.read_csv('fine.csv')))"),
+                  text("One row."), marker="One row.")
+    assert "rows 1" in turn

@@ -13,6 +13,8 @@ Messages in (from the worker's owner):
     {type: "delete-file", id, path}
     {type: "rename-file", id, path, to}
     {type: "list-files", id}
+    {type: "inspect-file", id, path}          is the file usable, and a bounded look inside
+    {type: "extract-zip", id, path}           unpack an archive into a folder named after it
 The JavaScript handles the rest itself: `{type: "interrupt-buffer", buffer}` (a
 SharedArrayBuffer for pyodide.setInterruptBuffer; the worker zeroes it before each run, so
 an interrupt written while no cell ran stops nothing), and it sends `{type: "failed",
@@ -30,6 +32,8 @@ Messages out:
     {type: "file-deleted", id, path}
     {type: "file-renamed", id, path, to}
     {type: "files", id, files: [{path, size, mtime}]}   mtime in seconds since the epoch
+    {type: "inspected", id, path, info}       info: _intake.preview()'s dict, or {problem}
+    {type: "extracted", id, path, files: [...]}
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from . import _intake
 from ._kernel import Kernel
 from ._packages import missing_modules
 
@@ -105,6 +110,10 @@ class Bridge:
             self._file_op(message["id"], message["path"], message["to"])
         elif kind == "list-files":
             self._post({"type": "files", "id": message["id"], "files": self._list()})
+        elif kind == "inspect-file":
+            await self._inspect(message["id"], message["path"])
+        elif kind == "extract-zip":
+            self._extract(message["id"], message["path"])
         else:
             raise ValueError(f"the kernel worker does not understand a {kind!r} message")
 
@@ -176,6 +185,29 @@ class Bridge:
             self._post({"type": "file-error", "id": file_id, "path": path, "message": str(exc)})
             return
         self._post(reply)
+
+    async def _inspect(self, file_id: Any, path: str) -> None:
+        try:
+            target = self._file(path)
+            await _intake.load_readers(target.parent)
+            problem = _intake.check(target)
+            info = {"problem": problem} if problem else _intake.preview(target, rows=10)
+        except _intake.IntakeError as exc:
+            info = {"problem": str(exc)}
+        except (OSError, ValueError) as exc:
+            self._post({"type": "file-error", "id": file_id, "path": path, "message": str(exc)})
+            return
+        self._post({"type": "inspected", "id": file_id, "path": path, "info": info})
+
+    def _extract(self, file_id: Any, path: str) -> None:
+        try:
+            archive = self._file(path)
+            folder = archive.with_suffix("") if archive.suffix else archive.with_name(archive.name + "-files")
+            files = _intake.extract_zip(archive, folder)
+        except (_intake.IntakeError, OSError, ValueError) as exc:
+            self._post({"type": "file-error", "id": file_id, "path": path, "message": str(exc)})
+            return
+        self._post({"type": "extracted", "id": file_id, "path": path, "files": [self._relative(folder / f) for f in files]})
 
     def _list(self) -> list[dict[str, Any]]:
         found = []

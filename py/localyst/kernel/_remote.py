@@ -32,7 +32,7 @@ def lost_result(reason: str) -> dict:
 
 
 #: The kernel's answers to file requests (see _bridge.py).
-FILE_REPLIES = ("file", "file-put", "file-error", "file-deleted", "file-renamed", "files")
+FILE_REPLIES = ("file", "file-put", "file-error", "file-deleted", "file-renamed", "files", "inspected", "extracted")
 
 
 class RemoteKernel:
@@ -176,6 +176,14 @@ class RemoteKernel:
     async def list_files(self) -> list[dict]:
         """Every file under /data: path, size and mtime."""
         return (await self._request({"type": "list-files"})).files.to_py()
+
+    async def inspect_file(self, path: str) -> dict:
+        """Whether a file can be used ({"problem": ...} if not) and a bounded look inside."""
+        return (await self._request({"type": "inspect-file", "path": path})).info.to_py()
+
+    async def extract_zip(self, path: str) -> list[str]:
+        """Unpack an archive into a folder beside it; the paths of the files it held."""
+        return (await self._request({"type": "extract-zip", "path": path})).files.to_py()
 
     async def delete_file(self, path: str) -> None:
         await self._request({"type": "delete-file", "path": path})

@@ -112,7 +112,7 @@ class FileRow:
         except (OSError, RuntimeError) as exc:
             self.extra.objects = [_problem(f"No preview: {exc}")]
             return
-        self.extra.objects = [preview(info)]
+        self.extra.objects = [preview(info, lambda: self.panel.extract(self.path))]
 
     async def _on_ask(self, _event) -> None:
         await self.panel.ask(self.path)
@@ -137,38 +137,51 @@ def _problem(text: str) -> pn.pane.HTML:
     return pn.pane.HTML(f"<p class='ly-problem'>{html.escape(text)}</p>", stylesheets=[FILES_CSS], margin=(0, 4))
 
 
-def preview(info: dict[str, Any]) -> pn.viewable.Viewable:
-    """What the kernel's look at a file shows: a table, a thumbnail, the text's head, a listing."""
+def preview(info: dict[str, Any], extract: Callable[[], Awaitable[None]] | None = None) -> pn.viewable.Viewable:
+    """What the kernel's look at a file shows: its tables, a thumbnail, the text's head, or
+    an archive's listing (with a button to unpack it)."""
     if info.get("problem"):
         return _problem(info["problem"])
     parts: list[pn.viewable.Viewable] = []
     for table in info.get("tables", []):
-        spec = {
-            "columns": [c for c, _ in table["columns"]],
-            "rows": table["rows"],
-            "shape": [table.get("row_count") or len(table["rows"]), len(table["columns"])],
-            "truncated": True,
-        }
-        if table.get("name"):
-            parts.append(pn.pane.HTML(f"<small><b>{html.escape(str(table['name']))}</b></small>", margin=(0, 4)))
+        names = [name for name, _ in table["columns"]]
+        rows = table.get("rows")
+        spec = {"columns": names, "rows": table["first_rows"], "shape": [rows if rows is not None else len(table["first_rows"]), table["column_count"]], "truncated": True}
+        title = f"<b>{html.escape(str(table['name']))}</b> · " if table.get("name") else ""
+        count = f"{rows:,} rows" if rows is not None else "rows not counted"
+        parts.append(_hint(f"{title}{count} · {table['column_count']} columns"))
         parts.append(_outputs.table(spec))
     if info.get("thumbnail"):
-        parts.append(_outputs.bundle({"image/png": info["thumbnail"]}))
-    if info.get("text"):
-        parts.append(_outputs.preformatted(info["text"]))
-    if info.get("members"):
-        rows = "".join(f"{html.escape(m['name'])} ({human_size(m['size'])})\n" for m in info["members"])
-        parts.append(_outputs.preformatted(rows))
-    if info.get("summary"):
-        parts.append(pn.pane.HTML(f"<p class='ly-hint'>{html.escape(info['summary'])}</p>", stylesheets=[FILES_CSS]))
-    return pn.Column(*parts, sizing_mode="stretch_width", margin=0) if parts else _problem("Nothing to preview.")
+        parts.append(_outputs.image(info["thumbnail"], "image/png"))
+        parts.append(_hint(f"{info['width']} × {info['height']} px · {info['mode']}"))
+    if info.get("text") is not None and not info.get("tables"):
+        parts.append(_outputs.preformatted(info["text"] + ("\n…" if info.get("truncated") else "")))
+    if "members" in info:
+        listing = "".join(f"{m['path']}  ({human_size(m['size'])})\n" for m in info["members"])
+        parts.append(_outputs.preformatted(listing or "(empty archive)"))
+        parts.append(_hint(f"{info['member_count']} files, {human_size(info['unpacked_size'])} unpacked"))
+        if extract is not None and info["members"]:
+            button = pn.widgets.Button(name="Extract here", icon="file-zip", button_type="light", margin=(2, 4))
+
+            async def clicked(_event) -> None:
+                button.disabled = True
+                await extract()
+
+            button.on_click(clicked)
+            parts.append(button)
+    return pn.Column(*parts, sizing_mode="stretch_width", margin=0) if parts else _hint("Nothing to preview.")
+
+
+def _hint(markup: str) -> pn.pane.HTML:
+    return pn.pane.HTML(f"<p class='ly-hint'>{markup}</p>", stylesheets=[FILES_CSS], margin=(0, 4))
 
 
 class FilesPanel:
     """The sidebar's file list, kept in step with the kernel's data folder."""
 
-    def __init__(self, kernel: Kernel, ask: Ask, save: Save) -> None:
+    def __init__(self, kernel: Kernel, ask: Ask, save: Save, on_change: Callable[[], None]) -> None:
         self.kernel = kernel
+        self.on_change = on_change  # the files changed: the model should hear of it
         self.ask = ask
         self.save = save
         self.rows: dict[str, FileRow] = {}
@@ -235,6 +248,7 @@ class FilesPanel:
             self.say(f"{path} was not renamed: {exc}")
             return
         self.say("")
+        self.on_change()
         await self.refresh()
 
     async def delete(self, path: str) -> None:
@@ -242,7 +256,18 @@ class FilesPanel:
             await self.kernel.delete_file(path)
         except FileNotFoundError as exc:
             self.say(f"{path} was not deleted: {exc}")
+        self.on_change()
         await self.refresh()
+
+    async def extract(self, path: str) -> None:
+        try:
+            await self.kernel.extract_zip(path)
+        except FileNotFoundError as exc:
+            self.say(f"{path} was not unpacked: {exc}")
+            return
+        self.say("")
+        await self.refresh()
+        self.on_change()
 
     async def _on_download_all(self, _event) -> None:
         self.save("outputs.zip", await self.kernel.zip_outputs(), "application/zip")

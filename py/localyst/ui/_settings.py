@@ -128,6 +128,8 @@ class SettingsPanel:
             ),
             *extra,
             width=320,
+            scroll=True,
+            sizing_mode="stretch_height",
             css_classes=["ly-settings"],
             stylesheets=[SIDE_CSS],
         )

@@ -13,5 +13,5 @@ HEADER_CSS = """
 """
 
 SIDE_CSS = """
-:host(.ly-settings) { background: #fff; border-right: 1px solid #dde3ea; padding: 10px 6px; height: 100%; }
+:host(.ly-settings) { background: #fff; border-right: 1px solid #dde3ea; padding: 10px 6px; box-sizing: border-box; }
 """

@@ -50,7 +50,7 @@ class LocalystApp:
             sizing_mode="stretch_width",
         )
         self.time_limit.param.watch(self._on_time_limit, "value")
-        self.files = FilesPanel(self.kernel, ask=self._ask_about, save=save)
+        self.files = FilesPanel(self.kernel, ask=self._ask_about, save=save, on_change=self._on_files_changed)
         self.transcript = Transcript()
         self.exports = [
             self._export_button("Notebook (.ipynb)", "notebook"),
@@ -110,12 +110,18 @@ class LocalystApp:
             else:
                 try:
                     await self.kernel.put_file(clean, data)
+                    problem = (await self.kernel.inspect_file(clean)).get("problem")
                 except FileNotFoundError as exc:
                     problems.append(f"{clean} could not be added: {exc}")
                 else:
                     self._files_changed = True
+                    if problem:
+                        problems.append(f"{clean}: {problem}")
         self.files.say("\n".join(problems))
         await self.files.refresh()
+
+    def _on_files_changed(self) -> None:
+        self._files_changed = True
 
     def _export_button(self, label: str, icon: str) -> pn.widgets.Button:
         button = pn.widgets.Button(name=label, icon=icon, button_type="light", sizing_mode="stretch_width", margin=(2, 10))
