@@ -104,6 +104,14 @@ await receive_files(incoming_files)
 `);
 }
 
+async function pageAction(msg) {
+  pyodide.globals.set("incoming_action", msg);
+  await pyodide.runPythonAsync(`
+from localyst.ui.worker import page_action
+await page_action(incoming_action.to_py())
+`);
+}
+
 function reportFailure(err) {
   const text = String(err && err.message ? err.message : err);
   const lines = text.trim().split("\n");
@@ -117,4 +125,5 @@ self.onmessage = (event) => {
   else if (msg.type === "rendered") linkDocument().catch(reportFailure);
   else if (msg.type === "patch") applyPatch(msg.patch).catch(reportFailure);
   else if (msg.type === "files") receiveFiles(msg.files).catch(reportFailure);
+  else if (msg.type === "action") pageAction(msg).catch(reportFailure);
 };

@@ -198,10 +198,12 @@
       const target = event.composedPath().find((node) => node.dataset && node.dataset.action);
       if (!target) return;
       if (target.dataset.action === "add-files") picker.click();
-      if (target.dataset.action === "save-image") {
+      else if (target.dataset.action === "save-image") {
         const [header, encoded] = target.closest("figure").querySelector("img").src.split(",");
         const data = Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0));
         save({ name: target.dataset.name, data, mime: header.slice(5, header.indexOf(";")) });
+      } else if (target.dataset.action === "save-svg") {
+        worker.postMessage({ type: "action", action: "save-svg", figure: target.dataset.figure, name: target.dataset.name });
       }
     });
   }

@@ -19,6 +19,7 @@ from localyst.kernel import (
     Kernel,
     imports_of,
     missing_modules,
+    _figures,
     unavailable_message,
 )
 
@@ -377,8 +378,12 @@ def test_matplotlib_figures_open_at_the_end_are_shown_as_png_and_closed(kernel: 
     result = ok(kernel, "import matplotlib.pyplot as plt\nplt.plot([1, 3, 2]);")
     [figure] = [o for o in result.outputs if o.kind == "display"]
     assert png_bytes(figure.data).startswith(PNG_SIGNATURE)
-    assert figure.metadata == {"source": "matplotlib"}
+    assert figure.metadata["source"] == "matplotlib"
     assert ok(kernel, "plt.get_fignums()").outputs[-1].data["text/plain"] == "[]"
+    # closed, but kept: it can still be saved as SVG
+    assert _figures.svg(figure.metadata["figure"]).lstrip().startswith(b"<?xml")
+    with pytest.raises(KeyError, match="no longer kept"):
+        _figures.svg("figure-0")
 
 
 def test_plt_show_mid_cell_shows_the_figure_at_that_point(kernel: Kernel) -> None:

@@ -64,7 +64,7 @@ def test_a_matplotlib_figure_comes_back_as_png(node: PyodideNode) -> None:
     images = [o for o in result["outputs"] if o["kind"] == "display" and "image/png" in o["data"]]
     assert len(images) == 1
     assert base64.b64decode(images[0]["data"]["image/png"])[:4] == b"\x89PNG"
-    assert images[0]["metadata"] == {"source": "matplotlib"}
+    assert images[0]["metadata"]["source"] == "matplotlib" and images[0]["metadata"]["figure"].startswith("figure-")
 
 
 def test_a_dataframe_comes_back_as_a_table(node: PyodideNode) -> None:

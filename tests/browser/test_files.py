@@ -183,6 +183,10 @@ def test_the_analysis_leaves_as_a_notebook_that_reruns_a_script_and_a_report(pag
         page.get_by_role("button", name="Download PNG").last.click()
     assert download.value.suggested_filename.endswith(".png")
     assert open(download.value.path(), "rb").read().startswith(b"\x89PNG\r\n\x1a\n")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download SVG").last.click()
+    assert download.value.suggested_filename.endswith(".svg")
+    assert b"<svg" in open(download.value.path(), "rb").read()
 
     saved = {}
     for label in ("Notebook (.ipynb)", "Script (.py)", "Report (.html)"):

@@ -15,6 +15,7 @@ Messages in (from the worker's owner):
     {type: "list-files", id}
     {type: "inspect-file", id, path}          is the file usable, and a bounded look inside
     {type: "extract-zip", id, path}           unpack an archive into a folder named after it
+    {type: "figure-svg", id, figure}          a shown figure (metadata.figure) as SVG, as a "file"
 The JavaScript handles the rest itself: `{type: "interrupt-buffer", buffer}` (a
 SharedArrayBuffer for pyodide.setInterruptBuffer; the worker zeroes it before each run, so
 an interrupt written while no cell ran stops nothing), and it sends `{type: "failed",
@@ -46,7 +47,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from . import _intake
+from . import _figures, _intake
 from ._kernel import Kernel
 from ._packages import missing_modules
 
@@ -114,6 +115,8 @@ class Bridge:
             await self._inspect(message["id"], message["path"])
         elif kind == "extract-zip":
             self._extract(message["id"], message["path"])
+        elif kind == "figure-svg":
+            self._figure_svg(message["id"], message["figure"])
         else:
             raise ValueError(f"the kernel worker does not understand a {kind!r} message")
 
@@ -208,6 +211,14 @@ class Bridge:
             self._post({"type": "file-error", "id": file_id, "path": path, "message": str(exc)})
             return
         self._post({"type": "extracted", "id": file_id, "path": path, "files": [self._relative(folder / f) for f in files]})
+
+    def _figure_svg(self, file_id: Any, figure: str) -> None:
+        try:
+            data = _figures.svg(figure)
+        except KeyError as exc:
+            self._post({"type": "file-error", "id": file_id, "path": figure, "message": str(exc.args[0])})
+            return
+        self._post({"type": "file", "id": file_id, "path": f"{figure}.svg"}, _to_js(data))
 
     def _list(self) -> list[dict[str, Any]]:
         found = []

@@ -43,7 +43,8 @@ def display(*objs: Any, **_ipython_options: Any) -> None:
 
 
 def metadata_for(obj: Any) -> dict[str, Any]:
-    return dict(_figures.FIGURE_METADATA) if _figures.is_figure(obj) else {}
+    """A figure's metadata names it, so it can be saved as SVG later."""
+    return {**_figures.FIGURE_METADATA, "figure": _figures.keep(obj)} if _figures.is_figure(obj) else {}
 
 
 def mime_bundle(obj: Any) -> dict[str, Any]:

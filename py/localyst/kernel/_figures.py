@@ -7,12 +7,19 @@ from __future__ import annotations
 
 import base64
 import io
+import itertools
 import os
 import sys
+from collections import OrderedDict
 from typing import Any, Callable
 
 BACKEND = "module://localyst.kernel._mpl_backend"
 FIGURE_METADATA = {"source": "matplotlib"}
+#: Shown figures kept for a later "Download SVG" (the most recent ones only: each holds memory).
+KEPT_FIGURES = 20
+
+_kept: OrderedDict[str, Any] = OrderedDict()
+_ids = itertools.count(1)
 
 
 def use_kernel_backend() -> None:
@@ -35,6 +42,25 @@ def figure_bundle(figure: Any) -> dict[str, Any]:
         "text/plain": repr(figure),
         "image/png": base64.b64encode(buffer.getvalue()).decode("ascii"),
     }
+
+
+def keep(figure: Any) -> str:
+    """Hold on to a shown (and closed) figure so it can still be saved as SVG; its id."""
+    figure_id = f"figure-{next(_ids)}"
+    _kept[figure_id] = figure
+    while len(_kept) > KEPT_FIGURES:
+        _kept.popitem(last=False)
+    return figure_id
+
+
+def svg(figure_id: str) -> bytes:
+    """A kept figure as SVG; KeyError when it is no longer kept."""
+    figure = _kept.get(figure_id)
+    if figure is None:
+        raise KeyError(f"{figure_id} is no longer kept (only the last {KEPT_FIGURES} figures are); run its cell again")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight")
+    return buffer.getvalue()
 
 
 def forget(figure: Any) -> None:

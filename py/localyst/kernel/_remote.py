@@ -169,6 +169,10 @@ class RemoteKernel:
         """The same, left in JavaScript (a Uint8Array) for handing to the page."""
         return (await self._request({"type": "get-file", "path": path})).bytes
 
+    async def figure_svg(self, figure: str) -> Any:
+        """A figure the kernel showed (its metadata's "figure"), as SVG (a Uint8Array)."""
+        return (await self._request({"type": "figure-svg", "figure": figure})).bytes
+
     async def zip_outputs(self) -> Any:
         """Every file the code wrote under outputs/, as one ZIP (a Uint8Array)."""
         return (await self._request({"type": "zip-outputs"})).bytes

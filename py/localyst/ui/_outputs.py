@@ -84,29 +84,34 @@ figcaption button { font: inherit; font-size: 12px; margin-top: 2px; padding: 2p
 _images = itertools.count(1)
 
 
-def image(encoded: str, mime: str) -> pn.pane.HTML:
+def image(encoded: str, mime: str, figure: str | None = None) -> pn.pane.HTML:
     """An image at its own size (up to the column's width), with a button that saves it: the
-    page's loader finds the image beside the button, so its bytes travel only once."""
+    page's loader finds the image beside the button, so its bytes travel only once. A
+    matplotlib ``figure`` (its id in the kernel) can also be saved as SVG, drawn on request."""
     extension = "png" if mime == "image/png" else "jpg"
-    name = f"chart-{next(_images)}.{extension}"
+    stem = f"chart-{next(_images)}"
+    buttons = f'<button type="button" data-action="save-image" data-name="{stem}.{extension}">Download {extension.upper()}</button>'
+    if figure:
+        buttons += (
+            f' <button type="button" data-action="save-svg" data-figure="{html.escape(figure, quote=True)}" '
+            f'data-name="{stem}.svg">Download SVG</button>'
+        )
     return pn.pane.HTML(
-        f'<figure><img src="data:{mime};base64,{encoded}" alt="{name}">'
-        f'<figcaption><button type="button" data-action="save-image" data-name="{name}">'
-        f"Download {extension.upper()}</button></figcaption></figure>",
+        f'<figure><img src="data:{mime};base64,{encoded}" alt="{stem}"><figcaption>{buttons}</figcaption></figure>',
         stylesheets=[FIGURE_CSS],
         sizing_mode="stretch_width",
         margin=(2, 0),
     )
 
 
-def bundle(data: dict[str, Any]) -> pn.viewable.Viewable:
+def bundle(data: dict[str, Any], metadata: dict[str, Any] | None = None) -> pn.viewable.Viewable:
     """The richest representation this page can show of one display bundle."""
     if TABLE_MIME in data:
         return table(data[TABLE_MIME])
     if BOKEH_MIME in data:
         return bokeh(data[BOKEH_MIME])
     if "image/png" in data:
-        return image(data["image/png"], "image/png")
+        return image(data["image/png"], "image/png", (metadata or {}).get("figure"))
     if "image/jpeg" in data:
         return image(data["image/jpeg"], "image/jpeg")
     if "image/svg+xml" in data:
@@ -122,7 +127,7 @@ def output(item: dict[str, Any]) -> pn.viewable.Viewable:
     """A component for one Output dict from the kernel."""
     if item["kind"] == "stream":
         return preformatted(item["text"], "stderr" if item["name"] == "stderr" else "")
-    return bundle(item["data"])
+    return bundle(item["data"], item.get("metadata"))
 
 
 def error(error: dict[str, Any]) -> pn.viewable.Viewable:

@@ -139,6 +139,14 @@ class LocalystApp:
         else:
             save(f"{title}.html", to_html_report(self.transcript, title=title), "text/html")
 
+    async def page_action(self, action: dict) -> None:
+        """Actions of buttons drawn as HTML: saving a chart as SVG."""
+        if action.get("action") == "save-svg":
+            try:
+                save(str(action["name"]), await self.kernel.figure_svg(str(action["figure"])), "image/svg+xml")
+            except FileNotFoundError as exc:
+                self.files.say(f"The chart could not be saved as SVG: {exc}")
+
     async def _ask_about(self, path: str) -> None:
         self.chat.send(f"Tell me about the file `{path}`: what it holds, and anything that stands out.", user=USER, avatar="Y")
 

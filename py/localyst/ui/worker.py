@@ -44,3 +44,8 @@ def apply_patch(patch: Any) -> None:
 async def receive_files(files: Any) -> None:
     """The person's files (a JS array of File objects, not read yet) into the kernel."""
     await _app.add_files([(str(f.name), int(f.size), f) for f in files])
+
+
+async def page_action(action: dict) -> None:
+    """A button the app drew as plain HTML was clicked (see data-action in loader.js)."""
+    await _app.page_action(action)
