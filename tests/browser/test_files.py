@@ -129,6 +129,12 @@ def test_files_come_in_three_ways_are_read_and_results_leave(page, site, mock, t
     )
     assert "['renamed.txt', 'sales.csv']" in turn
 
+    mock.script(text("It holds three months."))
+    file_row(page, "sales.csv").locator(".ti-message-dots").click()
+    shows(page, "It holds three months.")
+    asked = mock.chat_requests()[-1].body["messages"][-1]
+    assert asked["role"] == "user" and "`sales.csv`" in asked["content"]
+
 
 def test_bad_names_and_oversized_files_get_a_message_and_break_nothing(page, site, mock):
     open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
@@ -138,8 +144,10 @@ def test_bad_names_and_oversized_files_get_a_message_and_break_nothing(page, sit
     assert page.evaluate("window.pwned") is None
     assert page.locator("img[src=x]").count() == 0
 
-    page.evaluate(OFFER_HUGE, ["huge.csv", 1600])
-    shows(page, "huge.csv is 1.7 GB: over the 1.5 GB this tab can hold")
+    page.evaluate(OFFER_HUGE, ["huge.csv", 1100])
+    shows(page, "huge.csv is 1.2 GB: over the 1.0 GB this tab can read")
+    page.evaluate(OFFER_HUGE, ["huge.parquet", 1600])
+    shows(page, "huge.parquet is 1.7 GB: over the 1.5 GB this tab can read")
     page.evaluate(OFFER, ["drop", "..", "nothing"])
     shows(page, "'..' is not a usable file name")
 
@@ -151,7 +159,7 @@ def test_bad_names_and_oversized_files_get_a_message_and_break_nothing(page, sit
         text("Here."),
         marker="Here.",
     )
-    assert "huge.csv" not in turn
+    assert "huge.csv" not in turn and "huge.parquet" not in turn
     assert "onerror=window.pwned=1>.csv" in turn
 
 

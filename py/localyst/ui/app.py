@@ -10,6 +10,7 @@ from typing import Any, AsyncIterator
 import panel as pn
 
 from ..agent import Agent, CodeFinished, Environment, Event, result_for_model, scan_files
+from ..kernel._intake import MAX_CSV_BYTES
 from ..kernel._remote import RemoteKernel
 from ..transcript import Transcript, notebook_json, to_html_report, to_script
 from ._behaviour import BehaviourPanel
@@ -20,8 +21,10 @@ from ._page import save
 from ._turn import TurnView
 
 #: The largest file the page takes in. The kernel's file system keeps files outside the
-#: WebAssembly heap, but reading one into pandas needs room inside it (4 GB at most).
+#: WebAssembly heap, but reading one into pandas needs room inside it (4 GB at most);
+#: delimited text has its own, measured limit (MAX_CSV_BYTES).
 MAX_FILE_BYTES = 1_500_000_000
+DELIMITED = (".csv", ".tsv", ".txt")
 
 ASSISTANT = "Assistant"
 USER = "You"
@@ -102,9 +105,9 @@ class LocalystApp:
             clean = safe_name(name)
             if not clean:
                 problems.append(f"{name!r} is not a usable file name; it was not added.")
-            elif size > MAX_FILE_BYTES:
+            elif size > (limit := MAX_CSV_BYTES if clean.lower().endswith(DELIMITED) else MAX_FILE_BYTES):
                 problems.append(
-                    f"{clean} is {human_size(size)}: over the {human_size(MAX_FILE_BYTES)} this tab can hold "
+                    f"{clean} is {human_size(size)}: over the {human_size(limit)} this tab can read "
                     "(a browser tab's WebAssembly memory ends near 4 GB). It was not added."
                 )
             else:
