@@ -7,9 +7,11 @@ Chromium is pointed at) or if the site answered any of its own requests with an 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -19,7 +21,7 @@ import pytest
 
 import build
 from tests._egress import EgressRecorder
-from tools.mock_model import MockModel
+from tools.mock_model import MockModel, Reply, tool_call
 
 REPO = Path(__file__).resolve().parents[2]
 # Let Playwright report the service worker's own requests too, so the egress check sees them.
@@ -210,3 +212,26 @@ def send_message(page, text: str) -> None:
     box = page.get_by_placeholder("Ask about your data", exact=False)
     box.fill(text)
     box.press("Enter")
+
+
+def run_code(code: str, fragment: int = 16) -> Reply:
+    """A model reply that calls run_python with ``code`` (its arguments streamed in fragments)."""
+    return tool_call("run_python", json.dumps({"code": code}), fragment=fragment)
+
+
+def shows(page, needle: str, timeout: float = 60_000) -> None:
+    """Wait until ``needle`` is in the page's text (shadow roots included)."""
+    page.wait_for_function(f"({PAGE_HAS_TEXT})({json.dumps(needle)})", timeout=timeout, polling=250)
+
+
+def answer(page, mock: MockModel, question: str, *replies: Reply, marker: str, timeout: float = 90.0) -> str:
+    """Script the model's replies, ask, and return the text of the answer once ``marker`` shows."""
+    mock.script(*replies)
+    send_message(page, question)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        texts = message_texts(page)
+        if texts and marker in texts[-1]:
+            return texts[-1]
+        time.sleep(0.25)
+    raise AssertionError(f"no {marker!r} in the last message: {message_texts(page)[-1:]}")

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import zipfile
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PAGE_HAS_TEXT, message_texts, open_app, send_message
-from tools.mock_model import text, tool_call
+from tests.browser.conftest import PAGE_HAS_TEXT, answer, open_app, run_code
+from tests.browser.conftest import shows as wait_to_show
+from tools.mock_model import text
 
 pytestmark = pytest.mark.browser
 
@@ -36,13 +36,10 @@ OFFER_HUGE = """([name, megabytes]) => {
 }"""
 
 
-def run_code(code: str):
-    return tool_call("run_python", json.dumps({"code": code}))
-
-
 def shows(page, needle: str, timeout: float = 60_000) -> None:
+    """conftest's shows(), naming what the files panel lists when it fails."""
     try:
-        page.wait_for_function(f"({PAGE_HAS_TEXT})({json.dumps(needle)})", timeout=timeout, polling=250)
+        wait_to_show(page, needle, timeout)
     except Exception as exc:
         files = page.locator(".ly-file").all_inner_texts()
         raise AssertionError(f"the page never showed {needle!r}; the files panel lists {files}") from exc
@@ -50,18 +47,6 @@ def shows(page, needle: str, timeout: float = 60_000) -> None:
 
 def page_has(page, needle: str) -> bool:
     return page.evaluate(f"({PAGE_HAS_TEXT})({json.dumps(needle)})")
-
-
-def answer(page, mock, question: str, *replies, marker: str) -> str:
-    mock.script(*replies)
-    send_message(page, question)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        texts = message_texts(page)
-        if texts and marker in texts[-1]:
-            return texts[-1]
-        time.sleep(0.25)
-    raise AssertionError(f"no {marker!r} in {message_texts(page)[-1:]}")
 
 
 def file_row(page, name: str):
@@ -164,7 +149,6 @@ def test_bad_names_and_oversized_files_get_a_message_and_break_nothing(page, sit
 
 
 def test_the_analysis_leaves_as_a_notebook_that_reruns_a_script_and_a_report(page, site, mock, tmp_path):
-    import contextlib
     import os
     import subprocess
     import sys
@@ -206,20 +190,22 @@ def test_the_analysis_leaves_as_a_notebook_that_reruns_a_script_and_a_report(pag
     nbformat.validate(notebook)
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     assert any(o.get("output_type") == "display_data" and "image/png" in o.get("data", {}) for c in code for o in c.outputs)
-    printed = io.StringIO()
-    namespace: dict = {}
-    here = os.getcwd()
-    os.chdir(data)
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        with contextlib.redirect_stdout(printed):
-            for cell in code:
-                exec(compile(cell.source, "<cell>", "exec"), namespace)
-    finally:
-        os.chdir(here)
-    assert "march 90" in printed.getvalue()
+    # In a process of its own, as Jupyter would: cells share one namespace, and the figures
+    # they leave open stay out of this test process.
+    (tmp_path / "analysis.ipynb").write_text(saved["Notebook"])
+    run_cells = (
+        "import json, sys\n"
+        "namespace = {}\n"
+        "for cell in json.load(open(sys.argv[1]))['cells']:\n"
+        "    if cell['cell_type'] == 'code':\n"
+        "        exec(compile(''.join(cell['source']), '<cell>', 'exec'), namespace)\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", run_cells, str(tmp_path / "analysis.ipynb")],
+        cwd=data, capture_output=True, text=True, env={**os.environ, "MPLBACKEND": "Agg"},
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert "march 90" in ran.stdout
 
     script = tmp_path / "analysis.py"
     script.write_text(saved["Script"])

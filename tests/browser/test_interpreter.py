@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.browser.conftest import message_texts, open_app, send_message
+from tests.browser.conftest import message_texts, open_app, run_code, send_message
 from tools.mock_model import slow, text, tool_call
 
 pytestmark = pytest.mark.browser
@@ -20,10 +20,6 @@ print("total", df.sales.sum())
 df.plot(x="month", y="sales", kind="bar")
 df
 """
-
-
-def run_code(code: str, fragment: int = 16):
-    return tool_call("run_python", json.dumps({"code": code}), fragment=fragment)
 
 
 def wait_for(page, predicate, timeout: float = 60.0, what: str = "the condition"):
