@@ -108,7 +108,7 @@ async function pageAction(msg) {
   pyodide.globals.set("incoming_action", msg);
   await pyodide.runPythonAsync(`
 from localyst.ui.worker import page_action
-await page_action(incoming_action.to_py())
+await page_action(incoming_action.to_py(depth=1))
 `);
 }
 

@@ -124,6 +124,10 @@
     } else if (msg.type === "render") {
       render(msg).catch((err) => fail("Rendering the app failed: " + err));
     } else if (msg.type === "ready") {
+      // Ask that the browser not evict the kept conversations and files under storage pressure.
+      if (navigator.storage && navigator.storage.persist) {
+        navigator.storage.persist().then((granted) => { status.persisted = granted; }, () => {});
+      }
       status.stage = "ready";
       status.progress = 100;
       status.ready = true;
@@ -171,6 +175,11 @@
       offerFiles(picker.files);
       picker.value = "";
     });
+    const backupPicker = $("backup-picker");
+    backupPicker.addEventListener("change", () => {
+      if (backupPicker.files.length) worker.postMessage({ type: "action", action: "restore", file: backupPicker.files[0] });
+      backupPicker.value = "";
+    });
     document.addEventListener("dragover", (event) => {
       if (!carriesFiles(event)) return;
       event.preventDefault();
@@ -198,6 +207,7 @@
       const target = event.composedPath().find((node) => node.dataset && node.dataset.action);
       if (!target) return;
       if (target.dataset.action === "add-files") picker.click();
+      else if (target.dataset.action === "restore-backup") $("backup-picker").click();
       else if (target.dataset.action === "save-image") {
         const [header, encoded] = target.closest("figure").querySelector("img").src.split(",");
         const data = Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0));

@@ -484,3 +484,33 @@ def test_the_package_does_not_load_panel() -> None:
     check = "import sys, localyst.transcript; print(sorted(m for m in ('panel', 'bokeh') if m in sys.modules))"
     run = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, cwd=Path(__file__).parent.parent, timeout=60, env={**os.environ, "PYTHONPATH": "py"})
     assert run.returncode == 0 and run.stdout == "[]\n", run.stderr
+
+
+def test_a_stored_conversation_is_drawn_again_marked_when_cut_off_and_its_code_replayed() -> None:
+    from localyst.agent import AssistantText, CodeFinished, CodeStarted, KernelOutput, TurnEnded, UsageReport
+    from localyst.transcript import INTERRUPTED, mark_interrupted, replayable_code, turns
+
+    record = Transcript()
+    record.add_user("first")
+    record.apply(CodeStarted("c1", "x = 1\nprint(x)"))
+    record.apply(KernelOutput("c1", {"kind": "stream", "name": "stdout", "text": "1\n"}))
+    record.apply(CodeFinished("c1", {"outputs": [{"kind": "stream", "name": "stdout", "text": "1\n"}], "error": None, "duration": 0.1, "files": [], "execution_count": 1}))
+    record.apply(CodeStarted("c2", "1/0"))
+    record.apply(CodeFinished("c2", {"outputs": [], "error": {"ename": "ZeroDivisionError", "evalue": "division by zero", "traceback": ""}, "duration": 0.1, "files": [], "execution_count": 2}))
+    record.apply(UsageReport(10, 5, 15))
+    record.apply(AssistantText("Done."))
+    record.apply(TurnEnded("answered", "Done."))
+    assert mark_interrupted(record) is False
+    record.add_user("second")
+    record.apply(AssistantText("Half an ans"))
+
+    stored = Transcript.from_json(record.to_json())
+    assert mark_interrupted(stored) is True and mark_interrupted(stored) is False
+    first, second = turns(stored)
+    assert first.question == "first" and second.question == "second"
+    kinds = [type(e).__name__ for e in first.events]
+    assert kinds == ["CodeStarted", "KernelOutput", "CodeFinished", "CodeStarted", "CodeFinished", "AssistantText", "UsageReport"]
+    assert first.events[-1].total == 15
+    assert [type(e).__name__ for e in second.events] == ["AssistantText", "Notice"]
+    assert second.events[-1].text == INTERRUPTED
+    assert replayable_code(stored) == ["x = 1\nprint(x)"]  # the failed cell is not run again

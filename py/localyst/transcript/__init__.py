@@ -8,14 +8,20 @@ runs in the browser's worker and in plain CPython alike.
 
 from ._notebook import notebook_json, to_notebook
 from ._record import VERSION, Entry, Outcome, Transcript, outcome
+from ._replay import INTERRUPTED, Turn, mark_interrupted, replayable_code, turns
 from ._report import to_html_report
 from ._script import to_script
 
 __all__ = [
+    "INTERRUPTED",
     "VERSION",
     "Entry",
     "Outcome",
     "Transcript",
+    "Turn",
+    "mark_interrupted",
+    "replayable_code",
+    "turns",
     "notebook_json",
     "outcome",
     "to_html_report",

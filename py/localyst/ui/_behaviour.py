@@ -24,6 +24,17 @@ class BehaviourPanel:
         self.mode = pn.widgets.Select(name="How the model runs code", options=[TOOLS, FENCED], value=TOOLS)
         self.images = pn.widgets.Checkbox(name="Show charts to the model as images (vision models)", value=False)
 
+    def widgets(self) -> tuple[pn.widgets.Widget, ...]:
+        return (self.max_steps, self.max_failures, self.max_tokens, self.context, self.mode, self.images)
+
+    def remembered(self) -> dict[str, Any]:
+        return {w.name: w.value for w in self.widgets()}
+
+    def restore(self, kept: dict[str, Any]) -> None:
+        for widget in self.widgets():
+            if widget.name in kept:
+                widget.value = kept[widget.name]
+
     def options(self) -> dict[str, Any]:
         return {
             "limits": Limits(

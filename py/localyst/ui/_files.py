@@ -21,6 +21,7 @@ FILES_CSS = """
 .ly-add { font: inherit; font-size: 13px; padding: 5px 12px; border: 1px solid #2f6db5; border-radius: 4px;
   background: #2f6db5; color: #fff; cursor: pointer; }
 .ly-add:hover { background: #285d9b; }
+.ly-link { font: inherit; font-size: 13px; padding: 5px 4px; border: none; background: none; color: #2f6db5; cursor: pointer; }
 .ly-hint { color: #5b6878; font-size: 12px; margin: 4px 0; }
 .ly-problem { color: #8a1c1c; font-size: 12.5px; margin: 4px 0; white-space: pre-wrap; }
 """
@@ -58,15 +59,17 @@ def kind_of(path: str) -> str:
     return KINDS.get(PurePosixPath(path).suffix.lower(), PurePosixPath(path).suffix.lstrip(".").upper() or "file")
 
 
-def clock(mtime: float) -> str:
-    """The time of day a file was last written, in the person's own time zone."""
+def clock(stamp: float, date: bool = False) -> str:
+    """A moment as the person reads time (their time zone): the time of day, with the date
+    before it when ``date``."""
     if sys.platform == "emscripten":
         import js
         from pyodide.ffi import to_js
 
-        options = to_js({"hour": "2-digit", "minute": "2-digit"}, dict_converter=js.Object.fromEntries)
-        return str(js.Date.new(mtime * 1000).toLocaleTimeString(js.undefined, options))
-    return time.strftime("%H:%M", time.localtime(mtime))
+        fields = {"hour": "2-digit", "minute": "2-digit", **({"day": "numeric", "month": "short"} if date else {})}
+        options = to_js(fields, dict_converter=js.Object.fromEntries)
+        return str(js.Date.new(stamp * 1000).toLocaleString(js.undefined, options))
+    return time.strftime("%d %b %H:%M" if date else "%H:%M", time.localtime(stamp))
 
 
 class FileRow:

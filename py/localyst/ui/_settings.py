@@ -29,6 +29,7 @@ class SettingsPanel:
         first_name = next(iter(PRESETS))
         base_url = (query.get("base_url") or [PRESETS[first_name].base_url])[0]
         self.key_in_link = any(k in query for k in ("api_key", "key", "token"))
+        self.chosen_in_link = any(k in query for k in ("base_url", "model"))
 
         self.preset = pn.widgets.Select(
             name="Endpoint", options=list(PRESETS), value=preset_for(base_url), sizing_mode="stretch_width"
@@ -66,6 +67,18 @@ class SettingsPanel:
             api_key=self.api_key.value or "",
             model=(self.model.value or self.model.value_input or "").strip(),
         )
+
+    def remembered(self) -> dict[str, str]:
+        """What is kept between visits: where messages go and to which model, never the key."""
+        return {"base_url": self.base_url.value, "model": self.model.value or self.model.value_input or ""}
+
+    def restore(self, kept: dict[str, str]) -> None:
+        """Take back the kept choices, unless this visit's link made its own."""
+        if self.chosen_in_link or not kept.get("base_url"):
+            return
+        self.preset.value = preset_for(kept["base_url"])
+        self.base_url.value = kept["base_url"]
+        self.model.value = kept.get("model", "")
 
     def missing(self, endpoint: Endpoint) -> str:
         """A message naming what must be filled in before a request can go out, or ''."""

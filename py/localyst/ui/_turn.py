@@ -255,6 +255,10 @@ class TurnView:
             self.ended = event
             self._drop_spare()
 
+    def flush(self) -> None:
+        """Render at once what is still waiting for the next throttled render."""
+        self._throttle.flush()
+
     def add_problem(self, title: str, detail: str) -> None:
         self._add(pn.pane.Markdown(f"**{title}**\n\n{detail}", sizing_mode="stretch_width"))
 

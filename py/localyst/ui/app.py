@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import sys
 import time
 from typing import Any, AsyncIterator
@@ -12,11 +13,12 @@ import panel as pn
 from ..agent import Agent, CodeFinished, Environment, Event, result_for_model, scan_files
 from ..kernel._intake import MAX_CSV_BYTES
 from ..kernel._remote import RemoteKernel
-from ..transcript import Transcript, notebook_json, to_html_report, to_script
+from ..transcript import Transcript, notebook_json, replayable_code, to_html_report, to_script, turns
 from ._behaviour import BehaviourPanel
 from ._settings import SettingsPanel
 from ._styles import APP_CSS, HEADER_CSS
 from ._files import FilesPanel, human_size, safe_name
+from ._keeper import Keeper
 from ._page import save
 from ._turn import TurnView
 
@@ -85,9 +87,68 @@ class LocalystApp:
             css_classes=["localyst-chat"],
         )
         self.chat.send(WELCOME, user=NOTICE, avatar="L", respond=False)
+        self.answering = False
+        self.keeper = Keeper(self)
+        self.replay_button = pn.widgets.Button(
+            name="Run the conversation's code again", icon="player-play", button_type="light", sizing_mode="stretch_width"
+        )
+        self.replay_button.on_click(self._on_replay)
+        self.replay_status = pn.pane.HTML("", margin=(0, 10))
+        for widget in (self.settings.base_url, self.settings.model, self.time_limit, *self.behaviour.widgets()):
+            widget.param.watch(self._on_setting, "value")
         if sys.platform == "emscripten":
             self._on_kernel_status("starting…")
             self.kernel.start()
+            asyncio.ensure_future(self._start())
+
+    async def _start(self) -> None:
+        """Bring back what the last visit kept: its work, and its settings (or keep the link's)."""
+        self.apply_settings(await self.keeper.start())
+        if self.settings.chosen_in_link:
+            self._on_setting(None)
+
+    def apply_settings(self, settings: dict) -> None:
+        """Take kept settings (a link's own choice of endpoint and model wins)."""
+        self._restoring = True
+        try:
+            self.settings.restore(settings.get("connection", {}))
+            self.behaviour.restore(settings.get("behaviour", {}))
+            if settings.get("time_limit"):
+                self.time_limit.value = int(settings["time_limit"])
+        finally:
+            self._restoring = False
+
+    _restoring = False
+
+    def _on_setting(self, _event) -> None:
+        if not self._restoring:
+            settings = {
+                "connection": self.settings.remembered(),
+                "behaviour": self.behaviour.remembered(),
+                "time_limit": self.time_limit.value,
+            }
+            asyncio.ensure_future(self.keeper.save_settings(settings))
+
+    def show_conversation(self, transcript: Transcript, history: list[dict]) -> None:
+        """Draw a stored conversation in the chat, in one change of the page."""
+        self.transcript, self.conversation = transcript, history
+        # A conversation brought back runs in a fresh kernel: the model must not count on its variables.
+        self._restarts_told = self.kernel.restarts - 1 if history else self.kernel.restarts
+        params = {"show_reaction_icons": False, "show_copy_icon": True}
+        messages = [pn.chat.ChatMessage(WELCOME, user=NOTICE, avatar="L", **params)]
+        for turn in turns(transcript):
+            messages.append(pn.chat.ChatMessage(turn.question, user=USER, avatar="Y", **params))
+            view = self._turn_view()
+            for event in turn.events:
+                view.handle(event)
+            view.flush()
+            messages.append(pn.chat.ChatMessage(view.panel, user=ASSISTANT, avatar="A", **params))
+        self.chat.objects = messages
+        self.replay_status.object = ""
+
+    def files_changed(self) -> None:
+        """The files differ from what the model last heard of."""
+        self._files_changed = True
 
     def _on_kernel_status(self, text: str) -> None:
         shown = text or ("ready" + ("" if self.kernel.interruptible else " (Stop cannot interrupt code: the page is not isolated)"))
@@ -113,6 +174,8 @@ class LocalystApp:
             else:
                 try:
                     await self.kernel.put_file(clean, data)
+                    if not isinstance(data, (bytes, bytearray)):
+                        await self.keeper.keep_file(clean, data, size)
                     problem = (await self.kernel.inspect_file(clean)).get("problem")
                 except FileNotFoundError as exc:
                     problems.append(f"{clean} could not be added: {exc}")
@@ -122,9 +185,11 @@ class LocalystApp:
                         problems.append(f"{clean}: {problem}")
         self.files.say("\n".join(problems))
         await self.files.refresh()
+        await self.keeper.sync_files()
 
     def _on_files_changed(self) -> None:
         self._files_changed = True
+        asyncio.ensure_future(self.keeper.sync_files())
 
     def _export_button(self, label: str, icon: str) -> pn.widgets.Button:
         button = pn.widgets.Button(name=label, icon=icon, button_type="light", sizing_mode="stretch_width", margin=(2, 10))
@@ -143,8 +208,10 @@ class LocalystApp:
             save(f"{title}.html", to_html_report(self.transcript, title=title), "text/html")
 
     async def page_action(self, action: dict) -> None:
-        """Actions of buttons drawn as HTML: saving a chart as SVG."""
-        if action.get("action") == "save-svg":
+        """Actions of buttons drawn as HTML: saving a chart as SVG, restoring a backup."""
+        if action.get("action") == "restore":
+            await self.keeper.restore(action["file"])
+        elif action.get("action") == "save-svg":
             try:
                 save(str(action["name"]), await self.kernel.figure_svg(str(action["figure"])), "image/svg+xml")
             except FileNotFoundError as exc:
@@ -183,6 +250,7 @@ class LocalystApp:
             return
         self.conversation.append(self._user_message(str(contents)))
         self.transcript.add_user(str(contents))
+        await self.keeper.save()  # kept before it is sent
         view = self._turn_view()
         yield view.panel
         if await self._run_turn(endpoint, view):
@@ -205,16 +273,19 @@ class LocalystApp:
         def on_event(event: Event) -> None:
             view.handle(event)
             self.transcript.apply(event)
+            self.keeper.save_soon()
             if isinstance(event, CodeFinished) and event.result.get("files"):
                 asyncio.ensure_future(self.files.refresh())
 
+        self.answering = True
         try:
             ended = await self._agent(endpoint).run_turn(self.conversation, environment, on_event)
         except asyncio.CancelledError:
             view.add_notice("Stopped.")
             raise
         finally:
-            asyncio.ensure_future(self.files.refresh())
+            self.answering = False
+            asyncio.ensure_future(self._after_turn())
         if ended.reason == "error" and ended.problem is not None:
             failed_silently = view.empty
             view.add_problem(ended.problem.title, ended.problem.detail)
@@ -225,6 +296,30 @@ class LocalystApp:
             view.add_notice(ended.message)
         return False
 
+    async def _after_turn(self) -> None:
+        await self.keeper.save()
+        await self.files.refresh()
+        await self.keeper.sync_files()
+
+    async def _on_replay(self, _event) -> None:
+        """Run the code that succeeded before, in order, to rebuild the variables; stop at an error."""
+        code = replayable_code(self.transcript)
+        self.replay_button.disabled = True
+        try:
+            for number, cell in enumerate(code, 1):
+                self.replay_status.object = f"<p class='ly-hint'>Running cell {number} of {len(code)}…</p>"
+                error = (await self.kernel.run(cell)).get("error")
+                if error:
+                    self.replay_status.object = (
+                        f"<p class='ly-hint'>Stopped at cell {number} of {len(code)}: "
+                        f"{html.escape(error['ename'])}: {html.escape(str(error['evalue'])[:200])}</p>"
+                    )
+                    return
+            self.replay_status.object = f"<p class='ly-hint'>Ran {len(code)} cells again: the variables are back.</p>"
+            self._restarts_told = self.kernel.restarts
+        finally:
+            self.replay_button.disabled = False
+
     def _turn_view(self) -> TurnView:
         return TurnView(download=self.files.download, run_edited=self._run_edited)
 
@@ -232,6 +327,7 @@ class LocalystApp:
         """Run code the person edited; the model hears about it with their next message."""
         result = await self.kernel.run(code, cell.add_output)
         self.transcript.add_edited_run(code, result)
+        asyncio.ensure_future(self.keeper.save())
         if result.get("files"):
             for item in result["files"]:
                 cell.attach_file(item, self.files.download)
@@ -260,10 +356,14 @@ class LocalystApp:
         )
         body = pn.Row(
             self.settings.view(
+                pn.pane.HTML("<h3 class='ly-side-title'>Conversations</h3>", margin=(10, 10, 0, 10)),
+                self.keeper.list.view(),
                 pn.pane.HTML("<h3 class='ly-side-title'>Python</h3>", margin=(10, 10, 0, 10)),
                 self.kernel_status,
                 self.time_limit,
                 self.restart,
+                self.replay_button,
+                self.replay_status,
                 pn.pane.HTML("<h3 class='ly-side-title'>Files</h3>", margin=(10, 10, 0, 10)),
                 self.files.view(),
                 pn.pane.HTML("<h3 class='ly-side-title'>Keep the analysis</h3>", margin=(10, 10, 0, 10)),

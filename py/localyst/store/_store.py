@@ -1,0 +1,77 @@
+"""What Localyst keeps in the browser: conversations, their files, and the settings.
+
+A conversation is stored as one record (its transcript and the messages the model is
+sent, as JSON text); each of its files as a Blob under (conversation id, path)."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+from ._idb import Database
+
+#: The highest string key a path can have: the end of one conversation's range of files.
+LAST = "\uffff"
+
+
+def file_record(conversation: str, path: str, blob: Any, size: int) -> dict[str, Any]:
+    return {"conversation": conversation, "path": path, "blob": blob, "size": size, "mtime": time.time()}
+
+
+def settings_record(settings: dict[str, Any]) -> dict[str, Any]:
+    return {"key": "settings", "value": json.dumps(settings)}
+
+
+def new_conversation(title: str = "New conversation") -> dict[str, Any]:
+    now = time.time()
+    return {"id": uuid.uuid4().hex, "title": title, "created": now, "updated": now, "transcript": "", "history": "[]"}
+
+
+class Store:
+    """The app's storage, over one IndexedDB database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @classmethod
+    async def open(cls, name: str = "localyst") -> Store:
+        return cls(await Database.open(name))
+
+    # ------------------------------------------------------------ conversations
+
+    async def conversations(self) -> list[dict[str, Any]]:
+        """Every conversation, the most recently changed first."""
+        found = [record.to_py() for record in await self.db.get_all("conversations")]
+        return sorted(found, key=lambda record: record["updated"], reverse=True)
+
+    async def save_conversation(self, record: dict[str, Any]) -> None:
+        await self.db.write({"conversations": [{**record, "updated": time.time()}]})
+
+    async def delete_conversation(self, conversation: str) -> None:
+        files = await self.db.get_all("files", [conversation, ""], [conversation, LAST])
+        keys = [[conversation, str(f.path)] for f in files]
+        await self.db.write(deletes={"conversations": [conversation], "files": keys})
+
+    # ------------------------------------------------------------ files
+
+    async def files(self, conversation: str) -> list[Any]:
+        """The stored files of a conversation: JS objects with path, size, mtime and blob."""
+        return await self.db.get_all("files", [conversation, ""], [conversation, LAST])
+
+    async def save_file(self, conversation: str, path: str, blob: Any, size: int) -> None:
+        await self.db.write({"files": [file_record(conversation, path, blob, size)]})
+
+    async def delete_files(self, conversation: str, paths: list[str]) -> None:
+        if paths:
+            await self.db.write(deletes={"files": [[conversation, path] for path in paths]})
+
+    # ------------------------------------------------------------ settings
+
+    async def settings(self) -> dict[str, Any]:
+        record = await self.db.get("settings", "settings")
+        return json.loads(record.value) if record is not None else {}
+
+    async def save_settings(self, settings: dict[str, Any]) -> None:
+        await self.db.write({"settings": [settings_record(settings)]})

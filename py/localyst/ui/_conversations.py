@@ -1,0 +1,101 @@
+"""The sidebar's list of conversations: start a new one, find one by its text, open,
+rename or delete it. It only shows and asks; the app does the storing."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import panel as pn
+
+from ._files import FILES_CSS, clock
+
+Act = Callable[[str], Awaitable[None]]
+
+
+class ConversationList:
+    """New, search, and one row per stored conversation (the current one marked)."""
+
+    def __init__(
+        self,
+        on_open: Act,
+        on_new: Callable[[], Awaitable[None]],
+        on_rename: Callable[[str, str], Awaitable[None]],
+        on_delete: Act,
+        on_backup: Callable[[], Awaitable[None]],
+    ) -> None:
+        self.on_open, self.on_new, self.on_rename, self.on_delete = on_open, on_new, on_rename, on_delete
+        self.backup = pn.widgets.Button(name="Back up everything", icon="database-export", button_type="light", margin=(2, 10))
+
+        async def backup(_event) -> None:
+            await on_backup()
+
+        self.backup.on_click(backup)
+        self.new = pn.widgets.Button(name="New conversation", icon="plus", button_type="light", sizing_mode="stretch_width", margin=(2, 10))
+        self.new.on_click(self._on_new)
+        self.search = pn.widgets.TextInput(placeholder="Search conversations", sizing_mode="stretch_width", margin=(2, 10))
+        self.search.param.watch(lambda _event: self._draw(), "value_input")
+        self.rows = pn.Column(sizing_mode="stretch_width", margin=(0, 6))
+        self.status = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[FILES_CSS], margin=(0, 10))
+        self.records: list[dict[str, Any]] = []
+        self.current = ""
+
+    def view(self) -> pn.viewable.Viewable:
+        restore = pn.pane.HTML(
+            "<button type='button' class='ly-link' data-action='restore-backup'>Restore a backup…</button>",
+            stylesheets=[FILES_CSS],
+            margin=(2, 10),
+        )
+        return pn.Column(
+            self.new, self.search, self.rows, self.status, pn.Row(self.backup, restore, margin=0), sizing_mode="stretch_width", margin=0
+        )
+
+    def show(self, records: list[dict[str, Any]], current: str) -> None:
+        self.records, self.current = records, current
+        self._draw()
+
+    def say(self, text: str, problem: bool = False) -> None:
+        css = "ly-problem" if problem else "ly-hint"
+        self.status.object = f"<p class='{css}'>{html.escape(text)}</p>" if text else ""
+
+    def _draw(self) -> None:
+        query = (self.search.value_input or "").strip().lower()
+        shown = [r for r in self.records if not query or query in r["title"].lower() or query in r["transcript"].lower()]
+        self.rows.objects = [self._row(record) for record in shown] or [
+            pn.pane.HTML("<p class='ly-hint'>No conversation matches.</p>", stylesheets=[FILES_CSS])
+        ]
+
+    def _row(self, record: dict[str, Any]) -> pn.viewable.Viewable:
+        current = record["id"] == self.current
+        title = pn.widgets.Button(
+            name=record["title"][:60], button_type="primary" if current else "light", sizing_mode="stretch_width", margin=(1, 2),
+            description=f"changed {clock(record['updated'], date=True)}",
+        )
+        rename = pn.widgets.ButtonIcon(icon="pencil", description="Rename", size="1em", margin=(6, 2))
+        delete = pn.widgets.ButtonIcon(icon="trash", description="Delete", size="1em", margin=(6, 2))
+        row = pn.Column(pn.Row(title, rename, delete, sizing_mode="stretch_width", margin=0), sizing_mode="stretch_width", margin=0)
+
+        async def opened(_event) -> None:
+            if not current:
+                await self.on_open(record["id"])
+
+        def renaming(_event) -> None:
+            field = pn.widgets.TextInput(value=record["title"], sizing_mode="stretch_width", margin=(0, 4))
+
+            async def renamed(event) -> None:
+                await self.on_rename(record["id"], event.new)
+
+            field.param.watch(renamed, "value")
+            row.append(field)
+
+        async def deleted(_event) -> None:
+            await self.on_delete(record["id"])
+
+        title.on_click(opened)
+        rename.on_click(renaming)
+        delete.on_click(deleted)
+        return row
+
+    async def _on_new(self, _event) -> None:
+        await self.on_new()

@@ -1,0 +1,251 @@
+"""Keeping the person's work as it happens, and bringing it back.
+
+The person's message is stored before it goes to the model; the answer is stored as it
+streams (at most a second behind) and when the turn ends; files as they come and as code
+writes them; the settings when they change. On the next visit the latest conversation
+comes back, an answer the page lost mid-way is marked, and its files are mounted again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+from ..store import Store, StoreError, backup, new_conversation, restore
+from ..transcript import Transcript, mark_interrupted
+from ._conversations import ConversationList
+from ._files import human_size
+from ._page import save
+
+if TYPE_CHECKING:
+    from .app import LocalystApp
+
+#: Seconds between two saves of a turn that is still streaming.
+SAVE_INTERVAL = 1.0
+TITLE_CHARS = 60
+
+
+class Keeper:
+    """The app's memory: the current conversation's record, and every other one."""
+
+    def __init__(self, app: LocalystApp) -> None:
+        self.app = app
+        self.store: Store | None = None
+        self.record: dict[str, Any] = new_conversation()
+        self.records: list[dict[str, Any]] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self.list = ConversationList(self.open, self.new, self.rename, self.delete, self.backup)
+
+    async def start(self) -> dict[str, Any]:
+        """Open the store and bring back the latest conversation; the stored settings."""
+        try:
+            self.store = await Store.open()
+            settings = await self.store.settings()
+            self.records = await self.store.conversations()
+        except StoreError as exc:
+            self.list.say(f"Nothing can be kept in this browser ({exc}): your work lasts as long as this tab.", problem=True)
+            return {}
+        if self.records:
+            await self.open(self.records[0]["id"], restart=False, leave=False)
+        else:
+            await self.save()
+        await self.show_space()
+        return settings
+
+    # ------------------------------------------------------------ saving
+
+    def state(self) -> dict[str, Any]:
+        app = self.app
+        title = self.record["title"]
+        if title == "New conversation":
+            first = next((e["text"] for e in app.transcript.entries if e["kind"] == "user"), "")
+            title = " ".join(first.split())[:TITLE_CHARS] or title
+        return {**self.record, "title": title, "transcript": app.transcript.to_json(), "history": json.dumps(app.conversation)}
+
+    async def save(self) -> None:
+        """Store the current conversation now (all of it, or, on a full disk, none of it)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self.record = self.state()
+        if self.store is None:
+            return
+        try:
+            await self.store.save_conversation(self.record)
+        except StoreError as exc:
+            self._failed(exc, "the conversation's latest changes")
+            return
+        self._remember(self.record)
+
+    def save_soon(self) -> None:
+        """Save within SAVE_INTERVAL (many events arrive per second while an answer streams)."""
+        if self._timer is None and self.store is not None:
+            self._timer = asyncio.get_event_loop().call_later(SAVE_INTERVAL, lambda: asyncio.ensure_future(self.save()))
+
+    async def save_settings(self, settings: dict[str, Any]) -> None:
+        if self.store is not None:
+            try:
+                await self.store.save_settings(settings)
+            except StoreError as exc:
+                self._failed(exc, "the settings")
+
+    async def keep_file(self, path: str, blob: Any, size: int) -> None:
+        """Store a file the person added, as the browser gave it (no copy through Python)."""
+        if self.store is not None:
+            try:
+                await self.store.save_file(self.record["id"], path, blob, size)
+            except StoreError as exc:
+                self._failed(exc, path)
+
+    async def sync_files(self) -> None:
+        """Make the stored files match the kernel's: store what code wrote, forget what is gone."""
+        if self.store is None:
+            return
+        import js
+
+        conversation = self.record["id"]
+        try:
+            listing = {info["path"]: info["size"] for info in await self.app.kernel.list_files()}
+            stored = {str(f.path): int(f.size) for f in await self.store.files(conversation)}
+            for path, size in listing.items():
+                if stored.get(path) != size:
+                    data = await self.app.kernel.get_file_js(path)
+                    try:
+                        await self.store.save_file(conversation, path, js.Blob.new([data]), size)
+                    except StoreError as exc:
+                        self._failed(exc, path)
+                        return
+            await self.store.delete_files(conversation, [p for p in stored if p not in listing])
+        except FileNotFoundError:  # the kernel was replaced meanwhile; the next sync catches up
+            return
+        except StoreError as exc:
+            self._failed(exc, "the list of files")
+            return
+        await self.show_space()
+
+    def _failed(self, exc: StoreError, what: str) -> None:
+        if exc.name == "QuotaExceededError":
+            text = f"The browser's storage is full: {what} could not be kept. Delete old conversations or files to make room."
+        else:
+            text = f"{what} could not be kept: {exc}"
+        self.list.say(text, problem=True)
+
+    async def show_space(self) -> None:
+        import js
+
+        try:
+            estimate = await js.navigator.storage.estimate()
+        except Exception:  # no StorageManager here: say nothing rather than guess
+            return
+        self.list.say(f"Storage: {human_size(int(estimate.usage))} used of {human_size(int(estimate.quota))} available.")
+
+    def _remember(self, record: dict[str, Any]) -> None:
+        self.records = [record] + [r for r in self.records if r["id"] != record["id"]]
+        self.list.show(self.records, self.record["id"])
+
+    # ------------------------------------------------------------ backup
+
+    async def backup(self) -> None:
+        """Save everything kept as one file the person can take to another browser."""
+        if self.store is None:
+            return
+        await self.save()
+        try:
+            data = await backup(self.store)
+        except StoreError as exc:
+            self.list.say(f"The backup could not be made: {exc}", problem=True)
+            return
+        save(f"localyst-backup-{time.strftime('%Y-%m-%d')}.zip", data, "application/zip")
+
+    async def restore(self, file: Any) -> None:
+        """Put a backup file's conversations back, then show the latest of them."""
+        if self.store is None or not await self._leave():
+            return
+        try:
+            restored = await restore(self.store, bytes((await file.arrayBuffer()).to_py()))
+            self.records = await self.store.conversations()
+            self.app.apply_settings(await self.store.settings())
+        except (ValueError, StoreError) as exc:
+            self.list.say(f"{file.name} was not restored: {exc}", problem=True)
+            return
+        if restored:
+            await self.open(max(restored, key=lambda record: record["updated"])["id"], leave=False)
+        count = len(restored)
+        self.list.say(f"Restored {count} conversation{'s' if count != 1 else ''} from {file.name}.")
+
+    # ------------------------------------------------------------ switching
+
+    async def open(self, conversation: str, restart: bool = True, leave: bool = True) -> None:
+        """Show a stored conversation, with its files mounted in a fresh kernel; ``leave``
+        saves the one shown now first (not when it is gone or was never shown)."""
+        if leave and not await self._leave():
+            return
+        record = next(r for r in self.records if r["id"] == conversation)
+        transcript = Transcript.from_json(record["transcript"]) if record["transcript"] else Transcript()
+        interrupted = mark_interrupted(transcript)
+        self.record = record
+        await self._mount(transcript, json.loads(record["history"]), restart)
+        if interrupted:
+            await self.save()
+        self.list.show(self.records, self.record["id"])
+
+    async def new(self) -> None:
+        if not await self._leave():
+            return
+        self.record = new_conversation()
+        await self._mount(Transcript(), [], restart=True)
+        await self.save()
+
+    async def rename(self, conversation: str, title: str) -> None:
+        title = " ".join(title.split())[:TITLE_CHARS]
+        if not title:
+            return
+        if conversation == self.record["id"]:
+            self.record["title"] = title
+            await self.save()
+            return
+        record = next(r for r in self.records if r["id"] == conversation)
+        record["title"] = title
+        if self.store is not None:
+            await self.store.save_conversation(record)
+        self.list.show(self.records, self.record["id"])
+
+    async def delete(self, conversation: str) -> None:
+        if conversation == self.record["id"] and self.app.answering:
+            self.list.say("Stop the answer first: a conversation cannot be deleted while it runs.", problem=True)
+            return
+        if self.store is not None:
+            await self.store.delete_conversation(conversation)
+        self.records = [r for r in self.records if r["id"] != conversation]
+        if conversation == self.record["id"]:
+            self.record = new_conversation()
+            if self.records:
+                await self.open(self.records[0]["id"], leave=False)
+            else:
+                await self._mount(Transcript(), [], restart=True)
+                await self.save()
+        self.list.show(self.records, self.record["id"])
+        await self.show_space()
+
+    async def _leave(self) -> bool:
+        """Save the current conversation before another is shown; not while it is answering."""
+        if self.app.answering:
+            self.list.say("Stop the answer first: a conversation cannot be switched while it runs.", problem=True)
+            return False
+        await self.save()
+        return True
+
+    async def _mount(self, transcript: Transcript, history: list[dict], restart: bool) -> None:
+        """Draw the conversation and give the kernel its files (a fresh kernel when switching)."""
+        app = self.app
+        app.show_conversation(transcript, history)
+        if restart:
+            app.kernel.files.clear()
+            await app.kernel.restart("Another conversation was opened.")
+        if self.store is not None:
+            for stored in await self.store.files(self.record["id"]):
+                await app.kernel.put_file(str(stored.path), stored.blob)
+        app.files_changed()
+        await app.files.refresh()
