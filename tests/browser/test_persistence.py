@@ -87,7 +87,7 @@ def test_a_closed_tab_comes_back_with_its_conversation_files_and_settings(page, 
     ready(again)
     shows(again, "It is 11.")
     assert any("sum 11" in t for t in message_texts(again))
-    expect(again.locator(".ly-file", has_text="kept.csv")).to_have_count(1)
+    expect(again.locator(".ly-file", has_text="kept.csv")).to_have_count(1, timeout=60_000)
     assert again.get_by_placeholder("seconds").input_value() == "77"
     assert mock.base_url in again.evaluate(INPUT_VALUES)  # the base URL came back
 
@@ -184,3 +184,25 @@ def test_a_backup_restores_everything_into_a_fresh_profile(browser, site, egress
         shows(second, "Carried.")
         expect(second.locator(".ly-file", has_text="carried.csv")).to_have_count(1, timeout=60_000)
         assert mock.base_url in second.evaluate(INPUT_VALUES)
+
+
+def test_two_tabs_each_keep_their_own_conversation(page, site, mock):
+    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
+    ready(page)
+    answer(page, mock, "From the first tab", text("First tab answered."), marker="First tab answered.")
+    second = page.context.new_page()
+    second.goto(site.url)
+    ready(second)
+    assert not any("First tab answered." in t for t in message_texts(second)), "two tabs share one conversation"
+    answer(second, mock, "From the second tab", text("Second tab answered."), marker="Second tab answered.")
+    answer(page, mock, "First tab again", text("First again."), marker="First again.")
+    conversation_button(second, "From the first tab").click()
+    shows(second, "That conversation is open in another tab")
+
+    second.close()
+    page.reload()
+    ready(page)
+    shows(page, "First again.")
+    assert any("First tab answered." in t for t in message_texts(page))
+    conversation_button(page, "From the second tab").click()
+    shows(page, "Second tab answered.")

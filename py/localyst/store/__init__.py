@@ -5,6 +5,7 @@ raises StoreError (name "QuotaExceededError") and leaves what was stored before.
 
 from ._backup import backup, restore
 from ._idb import StoreError
+from ._locks import try_hold
 from ._store import Store, new_conversation
 
-__all__ = ["Store", "StoreError", "backup", "new_conversation", "restore"]
+__all__ = ["Store", "StoreError", "backup", "new_conversation", "restore", "try_hold"]

@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..store import Store, StoreError, backup, new_conversation, restore
+from ..store import Store, StoreError, backup, new_conversation, restore, try_hold
 from ..transcript import Transcript, mark_interrupted
 from ._conversations import ConversationList
 from ._files import human_size
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
 
 #: Seconds between two saves of a turn that is still streaming.
 SAVE_INTERVAL = 1.0
+#: Seconds a reloaded page waits for its own conversation, which the page before it may
+#: still hold for a moment.
+RELOAD_WAIT = 3.0
 TITLE_CHARS = 60
 
 
@@ -36,6 +40,8 @@ class Keeper:
         self.record: dict[str, Any] = new_conversation()
         self.records: list[dict[str, Any]] = []
         self._timer: asyncio.TimerHandle | None = None
+        self._release: Callable[[], None] = lambda: None  # this tab's hold on its conversation
+        self._stored = False  # whether self.record is in the store as it is
         self.list = ConversationList(self.open, self.new, self.rename, self.delete, self.backup)
 
     async def start(self) -> dict[str, Any]:
@@ -47,9 +53,11 @@ class Keeper:
         except StoreError as exc:
             self.list.say(f"Nothing can be kept in this browser ({exc}): your work lasts as long as this tab.", problem=True)
             return {}
-        if self.records:
-            await self.open(self.records[0]["id"], restart=False, leave=False)
+        for number, record in enumerate(self.records):  # the latest one no other tab has open
+            if await self.open(record["id"], restart=False, leave=False, wait=RELOAD_WAIT if number == 0 else 0.0):
+                break
         else:
+            await self._hold(self.record["id"])
             await self.save()
         await self.show_space()
         return settings
@@ -69,14 +77,17 @@ class Keeper:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        self.record = self.state()
-        if self.store is None:
+        state = self.state()
+        unchanged = all(state[key] == self.record.get(key) for key in ("title", "transcript", "history"))
+        self.record = state
+        if self.store is None or (unchanged and self._stored):
             return
         try:
             await self.store.save_conversation(self.record)
         except StoreError as exc:
             self._failed(exc, "the conversation's latest changes")
             return
+        self._stored = True
         self._remember(self.record)
 
     def save_soon(self) -> None:
@@ -177,12 +188,20 @@ class Keeper:
 
     # ------------------------------------------------------------ switching
 
-    async def open(self, conversation: str, restart: bool = True, leave: bool = True) -> None:
+    async def open(self, conversation: str, restart: bool = True, leave: bool = True, wait: float = 0.0) -> bool:
         """Show a stored conversation, with its files mounted in a fresh kernel; ``leave``
-        saves the one shown now first (not when it is gone or was never shown)."""
-        if leave and not await self._leave():
-            return
+        saves the one shown now first (not when it is gone or was never shown). False when
+        it is open in another tab (or this one cannot be left now)."""
+        if self.app.answering:
+            self.list.say("Stop the answer first: a conversation cannot be switched while it runs.", problem=True)
+            return False
+        if not await self._hold(conversation, wait):
+            self.list.say("That conversation is open in another tab: switch to that tab to go on with it.", problem=True)
+            return False
+        if leave:
+            await self.save()
         record = next(r for r in self.records if r["id"] == conversation)
+        self._stored = True
         transcript = Transcript.from_json(record["transcript"]) if record["transcript"] else Transcript()
         interrupted = mark_interrupted(transcript)
         self.record = record
@@ -190,11 +209,23 @@ class Keeper:
         if interrupted:
             await self.save()
         self.list.show(self.records, self.record["id"])
+        return True
+
+    async def _hold(self, conversation: str, wait: float = 0.0) -> bool:
+        """Take this tab's hold on a conversation (letting go of the one before)."""
+        release = await try_hold(f"localyst-conversation-{conversation}", wait)
+        if release is None:
+            return False
+        self._release()
+        self._release = release
+        return True
 
     async def new(self) -> None:
         if not await self._leave():
             return
         self.record = new_conversation()
+        self._stored = False
+        await self._hold(self.record["id"])
         await self._mount(Transcript(), [], restart=True)
         await self.save()
 
@@ -204,6 +235,7 @@ class Keeper:
             return
         if conversation == self.record["id"]:
             self.record["title"] = title
+            self._stored = False
             await self.save()
             return
         record = next(r for r in self.records if r["id"] == conversation)
@@ -216,16 +248,23 @@ class Keeper:
         if conversation == self.record["id"] and self.app.answering:
             self.list.say("Stop the answer first: a conversation cannot be deleted while it runs.", problem=True)
             return
+        elsewhere = None
+        if conversation != self.record["id"]:
+            elsewhere = await try_hold(f"localyst-conversation-{conversation}")
+            if elsewhere is None:
+                self.list.say("That conversation is open in another tab: it was not deleted.", problem=True)
+                return
         if self.store is not None:
             await self.store.delete_conversation(conversation)
+        if elsewhere is not None:
+            elsewhere()
         self.records = [r for r in self.records if r["id"] != conversation]
         if conversation == self.record["id"]:
             self.record = new_conversation()
-            if self.records:
-                await self.open(self.records[0]["id"], leave=False)
-            else:
-                await self._mount(Transcript(), [], restart=True)
-                await self.save()
+            self._stored = False
+            await self._hold(self.record["id"])
+            await self._mount(Transcript(), [], restart=True)
+            await self.save()
         self.list.show(self.records, self.record["id"])
         await self.show_space()
 
