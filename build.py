@@ -151,6 +151,9 @@ SLIM_WHEELS = {"bokeh": _slim_bokeh, "panel": _slim_panel}
 
 BUILD_ID_TOKEN = "__BUILD_ID__"
 
+#: The service worker's list of what to keep for offline use (written by write_precache).
+PRECACHE_FILE = "precache.json"
+
 #: The target interpreter, for evaluating dependency markers.
 EMSCRIPTEN_ENV = {
     "sys_platform": "emscripten",
@@ -879,7 +882,7 @@ def _build_into(out: Path, pins: Pins, offline: bool) -> dict:
         _write(out / "vendor" / "tabler-icons" / "LICENSE", tmembers["package/LICENSE"])
 
     log("site/")
-    copy_site(out)
+    copy_site(out, lock)
 
     findings = scan_site(out)
     if findings:
@@ -888,32 +891,53 @@ def _build_into(out: Path, pins: Pins, offline: bool) -> dict:
     return summarize(out, lock)
 
 
-def copy_site(out: Path) -> str:
-    """Copy site/ into out; __BUILD_ID__ becomes a hash of everything else in the output."""
+def copy_site(out: Path, lock: dict) -> str:
+    """Copy site/ into out and write the precache manifest (see write_precache).
+
+    __BUILD_ID__ becomes a hash of the whole output (templates as they are in site/) and of
+    the precache list: any change to what a visit loads or keeps makes a new build.
+    """
     if not SITE_SRC.is_dir():
         raise BuildError("site/ is missing")
     token = BUILD_ID_TOKEN.encode()
-    templated: dict[str, bytes] = {}
+    templated = []
     for p in sorted(SITE_SRC.rglob("*")):
         if not p.is_file() or "__pycache__" in p.parts or p.name.startswith(".#") or p.name.endswith("~"):
             continue
         rel = p.relative_to(SITE_SRC).as_posix()
         data = p.read_bytes()
-        if (out / rel).exists():
+        if (out / rel).exists() or rel == PRECACHE_FILE:
             raise BuildError(f"site/{rel} would overwrite a generated file")
+        _write(out / rel, data)
         if token in data:
-            templated[rel] = data
-        else:
-            _write(out / rel, data)
+            templated.append(rel)
+    precache = startup_files(out, lock)
+    hashes = tree_hashes(out)
     h = hashlib.sha256()
-    for rel, digest in tree_hashes(out).items():
+    for rel, digest in hashes.items():
         h.update(f"{rel}\0{digest}\n".encode())
-    for rel in sorted(templated):   # the templates themselves count too
-        h.update(f"{rel}\0{sha256_bytes(templated[rel])}\n".encode())
+    for rel in precache:
+        h.update(f"precache\0{rel}\n".encode())
     build_id = h.hexdigest()[:12]
-    for rel, data in templated.items():
-        _write(out / rel, data.replace(token, build_id.encode()))
+    for rel in templated:
+        path = out / rel
+        path.write_bytes(path.read_bytes().replace(token, build_id.encode()))
+        hashes[rel] = sha256_file(path)
+    write_precache(out, build_id, precache, hashes)
     return build_id
+
+
+def write_precache(out: Path, build_id: str, precache: list[str], hashes: dict[str, str]) -> None:
+    """precache.json, which site/sw.js reads: the build, the files a first visit loads (the
+    service worker keeps them all, so the next visit works offline), and the size and sha256
+    of every file of the site (a new build reuses what an older build's cache already holds
+    unchanged, and downloads only the rest). Paths are relative to the site's folder."""
+    manifest = {
+        "build": build_id,
+        "precache": precache,
+        "files": {rel: {"size": (out / rel).stat().st_size, "sha256": digest} for rel, digest in hashes.items()},
+    }
+    (out / PRECACHE_FILE).write_text(json.dumps(manifest, indent=0) + "\n")
 
 
 def tree_hashes(root: Path) -> dict[str, str]:
@@ -929,7 +953,8 @@ def startup_files(out: Path, lock: dict) -> list[str]:
     * the Pyodide core files and the site lock,
     * the wheels of the closure of APP_PACKAGES and KERNEL_PACKAGES in the site lock,
     * the vendor files the page names in src=/href= (BokehJS, panel.min.js, ...), Panel's
-      component stylesheets (css/), and the Tabler woff2 font.
+      component stylesheets (css/) and its default design's (bundled/theme/native.css and
+      default.css), and the Tabler woff2 font.
     """
     files = set()
     for p in SITE_SRC.rglob("*"):
@@ -945,7 +970,7 @@ def startup_files(out: Path, lock: dict) -> list[str]:
             if not re.match(r"^[a-z]+:", ref) and (out / ref).is_file():
                 files.add(PurePosixPath(ref).as_posix().lstrip("./"))
     for p in (out / "vendor" / "panel").rglob("*.css"):
-        if "/dist/css/" in p.as_posix():
+        if "/dist/css/" in p.as_posix() or p.as_posix().endswith(("/bundled/theme/native.css", "/bundled/theme/default.css")):
             files.add(p.relative_to(out).as_posix())
     files.add("vendor/tabler-icons/fonts/tabler-icons.woff2")
     files.add("vendor/tabler-icons/tabler-icons.min.css")

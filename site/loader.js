@@ -3,7 +3,7 @@
 "use strict";
 
 (function () {
-  const status = { stage: "starting", detail: "", progress: 0, ready: false, error: null, build: "__BUILD_ID__" };
+  const status = { stage: "starting", detail: "", progress: 0, ready: false, error: null, build: "__BUILD_ID__", offlineReady: false };
   window.localyst = status;
 
   const $ = (id) => document.getElementById(id);
@@ -56,6 +56,7 @@
     const registering = navigator.serviceWorker.register("sw.js");
     if (self.crossOriginIsolated) {
       sessionStorage.removeItem(RELOADED);
+      await takeOver();
       return;
     }
     if (sessionStorage.getItem(RELOADED)) return;
@@ -70,6 +71,60 @@
     sessionStorage.setItem(RELOADED, "1");
     location.reload();
     await new Promise(() => {}); // nothing more happens on this copy of the page
+  }
+
+  // A new build that the service worker installed (and cached) while an older page ran
+  // takes over on the next load, here, before any worker starts: the page reloads once so
+  // that everything it runs comes from one build.
+  async function takeOver() {
+    const registration = await navigator.serviceWorker.getRegistration();
+    const waiting = registration && registration.waiting;
+    if (!waiting || !navigator.serviceWorker.controller) return;
+    const switched = new Promise((resolve) => navigator.serviceWorker.addEventListener("controllerchange", () => resolve(true), { once: true }));
+    const giveUp = new Promise((resolve) => setTimeout(() => resolve(false), 5000));
+    waiting.postMessage("take-over");
+    if (!(await Promise.race([switched, giveUp]))) return;
+    location.reload();
+    await new Promise(() => {});
+  }
+
+  // Says once, on its first load, that this browser now runs a different build than before.
+  function noticeUpdate() {
+    let last;
+    try {
+      last = localStorage.getItem("localyst-build");
+      localStorage.setItem("localyst-build", status.build);
+    } catch (err) {
+      return; // no storage (blocked, or a file:// page): nothing to compare with
+    }
+    if (!last || last === status.build) return;
+    status.updatedFrom = last;
+    domReady.then(() => {
+      const notice = document.createElement("div");
+      notice.className = "update-notice";
+      notice.setAttribute("role", "status");
+      notice.textContent = `Localyst was updated to build ${status.build}. `;
+      const ok = document.createElement("button");
+      ok.type = "button";
+      ok.textContent = "OK";
+      ok.onclick = () => notice.remove();
+      notice.append(ok);
+      document.body.append(notice);
+    });
+  }
+
+  // Once the app is up, the service worker makes sure it keeps every file of a visit (most
+  // passed through it while the app loaded), so that the next visit works offline.
+  function keepForOffline() {
+    const controller = navigator.serviceWorker && navigator.serviceWorker.controller;
+    if (!controller) return;
+    const channel = new MessageChannel();
+    channel.port1.onmessage = ({ data }) => {
+      status.offline = data;
+      status.offlineReady = !data.error;
+      if (data.error) console.warn("Not every file could be kept for offline use:", data.error);
+    };
+    controller.postMessage("precache", [channel.port2]);
   }
 
   let worker = null;
@@ -133,6 +188,7 @@
       status.ready = true;
       status.readyAt = performance.now();
       document.body.classList.add("app-ready");
+      keepForOffline();
     } else if (msg.type === "patch") {
       try {
         patching += 1;
@@ -235,6 +291,7 @@
   async function boot() {
     showStage("Starting", "", 1);
     await isolate().catch((err) => console.warn("No cross-origin isolation (service worker unavailable):", err));
+    noticeUpdate();
     status.isolated = self.crossOriginIsolated === true;
     worker = new Worker("app-worker.js");
     worker.onmessage = onWorkerMessage;

@@ -1,12 +1,20 @@
-// Service worker: makes the page cross-origin isolated on hosts that cannot set headers
-// (GitHub Pages), so that the kernel worker can be interrupted through a SharedArrayBuffer.
-// It adds COOP/COEP to the site's own responses and leaves every other request alone: the
-// model endpoint is cross-origin and must reach the network exactly as the page sent it.
-// Offline caching will live here too; its caches are named after the build.
+// Service worker, for two things:
+// * Cross-origin isolation on hosts that cannot set headers (GitHub Pages), so that the
+//   kernel worker can be interrupted through a SharedArrayBuffer: it adds COOP/COEP to the
+//   site's own responses, cached or not.
+// * Offline use: the site's files are kept in a cache named after the build, and served
+//   from it. Files are immutable within a build, so the cache is always right for the
+//   page it serves; a new build gets a new cache (filled before it takes over) and a new
+//   copy of this file, which is how the browser notices it.
+// Every other request is left alone: the model endpoint is cross-origin and must reach the
+// network exactly as the page sent it.
 "use strict";
 
+const BUILD = "__BUILD_ID__";
 const CACHE_PREFIX = "localyst-";
-const CACHE_NAME = CACHE_PREFIX + "__BUILD_ID__";
+const CACHE_NAME = CACHE_PREFIX + BUILD;
+const ROOT = new URL("./", self.location).href; // the site's folder: also under a sub-path
+const MANIFEST = ROOT + "precache.json";
 
 // COEP "credentialless", not "require-corp": the app tells a CORS refusal from an
 // unreachable model server with a no-cors probe, whose opaque answer require-corp blocks.
@@ -15,7 +23,14 @@ const ISOLATION_HEADERS = {
   "Cross-Origin-Embedder-Policy": "credentialless",
 };
 
-self.addEventListener("install", () => self.skipWaiting());
+// A first install takes over at once (loader.js reloads the page to come under it), with
+// only the build's manifest in its cache. An update is filled with the new build's files
+// first and then waits: a running page keeps the build it started with, and the next load
+// of the page switches (see "take-over").
+self.addEventListener("install", (event) => {
+  if (self.registration.active) event.waitUntil(precache());
+  else event.waitUntil(caches.open(CACHE_NAME).then(manifestOf).catch(() => {})); // precache() tries again
+});
 
 self.addEventListener("activate", (event) => {
   event.waitUntil(
@@ -27,21 +42,131 @@ self.addEventListener("activate", (event) => {
   );
 });
 
-function isOwn(request) {
-  return new URL(request.url).origin === self.location.origin;
+let precaching = null;
+
+self.addEventListener("message", (event) => {
+  if (event.data === "take-over") {
+    self.skipWaiting();
+  } else if (event.data === "precache") {
+    // The page asks once it is up; the answer says whether a visit can now work offline.
+    precaching = precaching || precache().finally(() => (precaching = null));
+    const reply = (answer) => event.ports[0] && event.ports[0].postMessage(answer);
+    event.waitUntil(precaching.then(reply, (err) => reply({ error: String((err && err.message) || err) })));
+  }
+});
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (new URL(request.url).origin !== self.location.origin || request.method !== "GET") return; // as if we were not here
+  if (request.cache === "only-if-cached" && request.mode !== "same-origin") return;
+  event.respondWith(answer(event).then(isolated));
+});
+
+async function answer(event) {
+  const key = cacheKey(event.request);
+  if (!key) return fetch(event.request);
+  const cache = await caches.open(CACHE_NAME);
+  const cached = await cache.match(key);
+  if (cached) return cached;
+  const { response, kept } = fetchAndKeep(cache, event.request, key);
+  event.waitUntil(kept);
+  return response;
 }
 
-async function isolated(request) {
-  const response = await fetch(request);
+// The cache key of a request for one of the site's files (null: not kept). A navigation
+// to the site's folder, with any query, is index.html.
+function cacheKey(request) {
+  if (!request.url.startsWith(ROOT) || request.headers.has("range")) return null;
+  const url = new URL(request.url);
+  if (request.mode === "navigate") {
+    url.search = "";
+    if (url.pathname.endsWith("/")) url.pathname += "index.html";
+  }
+  url.hash = "";
+  return url.href;
+}
+
+// Network answers are kept as they pass through, so a first visit fills the cache while
+// the app loads, and a package the kernel loads later (scipy, pyarrow...) is there the
+// next time, offline too. `keeping` lets precache() wait for a file already on its way
+// instead of downloading it a second time. `kept` says whether the answer is in the cache.
+const keeping = new Map();
+
+function fetchAndKeep(cache, request, key) {
+  let stored = Promise.resolve(false);
+  const response = fetch(request).then((answer) => {
+    if (answer.ok && answer.type === "basic" && !answer.redirected) {
+      stored = cache.put(key, answer.clone()).then(() => true);
+    }
+    return answer;
+  });
+  const kept = response
+    .then(() => stored)
+    .catch(() => false)
+    .finally(() => keeping.delete(key));
+  keeping.set(key, kept);
+  return { response, kept };
+}
+
+function isolated(response) {
   if (response.type === "opaqueredirect" || response.status === 0) return response;
   const headers = new Headers(response.headers);
   for (const [name, value] of Object.entries(ISOLATION_HEADERS)) headers.set(name, value);
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }
 
-self.addEventListener("fetch", (event) => {
-  const request = event.request;
-  if (!isOwn(request) || request.method !== "GET") return; // the browser handles it as if we were not here
-  if (request.cache === "only-if-cached" && request.mode !== "same-origin") return;
-  event.respondWith(isolated(request));
-});
+// precache.json of this build, kept in its cache from the install on: it is what says
+// which files an update may reuse, and with it in the cache no visit needs the network.
+async function manifestOf(cache) {
+  const kept = await cache.match(MANIFEST);
+  if (kept) return kept.json();
+  const got = await fetch(MANIFEST, { cache: "no-cache" });
+  if (!got.ok) throw new Error(`precache.json answered ${got.status}`);
+  const manifest = await got.clone().json();
+  if (manifest.build !== BUILD) throw new Error(`the site now has build ${manifest.build}; this is ${BUILD}`);
+  await cache.put(MANIFEST, got);
+  return manifest;
+}
+
+// Makes sure every file of a first visit (precache.json) is in this build's cache. Files an
+// older build's cache holds unchanged (same sha256 in both manifests) are copied from it,
+// so an update downloads only what changed. Safe to repeat, and it resumes where a cut
+// one stopped.
+async function precache() {
+  const started = Date.now();
+  const cache = await caches.open(CACHE_NAME);
+  const manifest = await manifestOf(cache);
+  await reuseOlderCaches(cache, manifest);
+  let downloaded = 0;
+  const queue = [...manifest.precache];
+  const fill = async () => {
+    for (let path; (path = queue.shift()) !== undefined; ) {
+      const key = ROOT + path;
+      if (keeping.has(key)) await keeping.get(key);
+      if (await cache.match(key)) continue;
+      const { response, kept } = fetchAndKeep(cache, new Request(key, { cache: "no-cache" }), key);
+      response.then((answer) => answer.body && answer.body.cancel(), () => {}); // no page reads this copy
+      if (!(await kept)) throw new Error(`could not keep ${path}`);
+      downloaded += manifest.files[path].size;
+    }
+  };
+  await Promise.all([fill(), fill(), fill(), fill()]); // a few at a time, like a page load
+  const bytes = manifest.precache.reduce((sum, path) => sum + manifest.files[path].size, 0);
+  return { build: BUILD, files: manifest.precache.length, bytes, downloaded, ms: Date.now() - started };
+}
+
+async function reuseOlderCaches(cache, manifest) {
+  for (const name of await caches.keys()) {
+    if (!name.startsWith(CACHE_PREFIX) || name === CACHE_NAME) continue;
+    const old = await caches.open(name);
+    const oldManifest = await old.match(MANIFEST).then((r) => r && r.json());
+    if (!oldManifest) continue;
+    for (const request of await old.keys()) {
+      const path = request.url.slice(ROOT.length); // every key is under ROOT (see cacheKey)
+      const now = manifest.files[path];
+      const then = oldManifest.files[path];
+      if (!now || !then || now.sha256 !== then.sha256 || (await cache.match(request.url))) continue;
+      await cache.put(request.url, await old.match(request.url));
+    }
+  }
+}

@@ -189,6 +189,39 @@ def test_build_id_is_filled_in(site):
         assert len(build_id) == 12 and all(c in "0123456789abcdef" for c in build_id)
 
 
+def test_precache_manifest(site, site_lock):
+    """precache.json: the first visit's files, and the size and sha256 of every file, with
+    paths relative to the site (it may be served under a sub-path)."""
+    manifest = json.loads((site / build.PRECACHE_FILE).read_text())
+    hashes = tree(site)
+    del hashes[build.PRECACHE_FILE]
+    assert manifest["files"] == {rel: {"size": (site / rel).stat().st_size, "sha256": digest} for rel, digest in hashes.items()}
+    precache = manifest["precache"]
+    assert precache == build.startup_files(site, site_lock)
+    assert set(precache) <= set(manifest["files"]) and build.PRECACHE_FILE not in precache
+    wheel = lambda name: "pyodide/" + site_lock["packages"][name]["file_name"]  # noqa: E731
+    for path in ["index.html", "loader.js", "sw.js", "manifest.webmanifest", "icon.svg", "icon-maskable.svg",
+                 "pyodide/pyodide.asm.wasm", "pyodide/pyodide-lock.json", wheel("localyst"), wheel("numpy")]:
+        assert path in precache, path
+    assert wheel("scipy") not in precache, "packages a cell loads on demand are kept when first used"
+    # the service worker and the page are of the build the manifest names
+    for name in ("sw.js", "loader.js"):
+        assert f'"{manifest["build"]}"' in (site / name).read_text(), name
+
+
+def test_web_app_manifest(site):
+    manifest = json.loads((site / "manifest.webmanifest").read_text())
+    assert manifest["start_url"] == manifest["scope"] == "./" and manifest["display"] == "standalone"
+    style = (site / "style.css").read_text()
+    assert manifest["theme_color"] in style and manifest["background_color"] in style
+    assert {icon["purpose"] for icon in manifest["icons"]} == {"any", "maskable"}
+    for icon in manifest["icons"]:
+        assert ":" not in icon["src"] and not icon["src"].startswith("/") and (site / icon["src"]).is_file(), icon
+    head = (site / "index.html").read_text().split("</head>")[0]
+    assert '<link rel="manifest" href="manifest.webmanifest">' in head
+    assert f'<meta name="theme-color" content="{manifest["theme_color"]}">' in head
+
+
 def test_no_outside_reference_in_the_output(site):
     assert build.scan_site(site) == []
 

@@ -195,7 +195,9 @@ def test_two_tabs_each_keep_their_own_conversation(page, site, mock):
     ready(second)
     assert not any("First tab answered." in t for t in message_texts(second)), "two tabs share one conversation"
     answer(second, mock, "From the second tab", text("Second tab answered."), marker="Second tab answered.")
+    time.sleep(1.5)  # the second tab's last save lands (a second behind at most)
     answer(page, mock, "First tab again", text("First again."), marker="First again.")
+    time.sleep(1.5)
     conversation_button(second, "From the first tab").click()
     shows(second, "That conversation is open in another tab")
 
