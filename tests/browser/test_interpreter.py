@@ -86,7 +86,7 @@ def test_a_cell_past_its_time_limit_ends_in_a_restart_the_model_is_told(page, si
     open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
     kept = tmp_path / "keep.txt"
     kept.write_text("still here")
-    page.locator("input[type=file]").set_input_files(str(kept))
+    page.locator("#file-picker").set_input_files(str(kept))
     page.get_by_text("keep.txt", exact=False).first.wait_for()
     limit = page.get_by_placeholder("seconds")
     limit.fill("2")
@@ -220,7 +220,7 @@ def test_a_question_about_an_added_csv_with_a_correction(page, site, mock, tmp_p
     expected = sum(100 + i for i, m in enumerate(["Jan", "Feb", "Mar"] * 300) if m == "Mar")
 
     open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
-    page.locator("input[type=file]").set_input_files(str(csv))
+    page.locator("#file-picker").set_input_files(str(csv))
     page.get_by_text("sales.csv", exact=False).first.wait_for()
     mock.script(
         run_code("import pandas as pd\ndf = pd.read_csv('sales.csv')\nprint(df['revenue'].sum())"),
