@@ -121,7 +121,7 @@ class LocalystApp:
     _restoring = False
 
     def _on_setting(self, _event) -> None:
-        if not self._restoring:
+        if not self._restoring and self.keeper.store is not None:
             settings = {
                 "connection": self.settings.remembered(),
                 "behaviour": self.behaviour.remembered(),
