@@ -224,7 +224,7 @@ def shows(page, needle: str, timeout: float = 60_000) -> None:
     page.wait_for_function(f"({PAGE_HAS_TEXT})({json.dumps(needle)})", timeout=timeout, polling=250)
 
 
-def answer(page, mock: MockModel, question: str, *replies: Reply, marker: str, timeout: float = 90.0) -> str:
+def answer(page, mock: MockModel, question: str, *replies: Reply, marker: str, timeout: float = 180.0) -> str:
     """Script the model's replies, ask, and return the text of the answer once ``marker`` shows."""
     mock.script(*replies)
     send_message(page, question)

@@ -3,6 +3,7 @@ with what can be done to each (preview, ask about it, download, rename, delete).
 
 from __future__ import annotations
 
+import asyncio
 import html
 import sys
 import time
@@ -188,6 +189,7 @@ class FilesPanel:
         self.ask = ask
         self.save = save
         self.rows: dict[str, FileRow] = {}
+        self._listing = asyncio.Lock()
         self.message = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[FILES_CSS], margin=(0, 10))
         self.empty = pn.pane.HTML(
             "<p class='ly-hint'>No files yet. Code finds them in its working folder, by name.</p>",
@@ -214,11 +216,17 @@ class FilesPanel:
         self.message.object = f"<p class='ly-problem'>{html.escape(text)}</p>" if text else ""
 
     async def refresh(self) -> None:
-        """Read the data folder again: new files appear, gone ones go, sizes and times update."""
-        try:
-            listing = {info["path"]: info for info in await self.kernel.list_files()}
-        except FileNotFoundError:  # the kernel was replaced meanwhile; its restart lists again
-            return
+        """Read the data folder again: new files appear, gone ones go, sizes and times update.
+
+        One at a time: a listing taken before another refresh's must not be shown after it."""
+        async with self._listing:
+            try:
+                listing = {info["path"]: info for info in await self.kernel.list_files()}
+            except FileNotFoundError:  # the kernel was replaced meanwhile; its restart lists again
+                return
+            self._show(listing)
+
+    def _show(self, listing: dict[str, dict[str, Any]]) -> None:
         for path in [p for p in self.rows if p not in listing]:
             self.list.remove(self.rows.pop(path).view)
         fresh = []
