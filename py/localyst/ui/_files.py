@@ -14,6 +14,7 @@ from typing import Any
 import panel as pn
 
 from . import _outputs
+from ._buttons import once_button
 
 FILES_CSS = """
 .ly-file { font-size: 13px; line-height: 1.35; overflow-wrap: anywhere; }
@@ -165,14 +166,7 @@ def preview(info: dict[str, Any], extract: Callable[[], Awaitable[None]] | None 
         parts.append(_outputs.preformatted(listing or "(empty archive)"))
         parts.append(_hint(f"{info['member_count']} files, {human_size(info['unpacked_size'])} unpacked"))
         if extract is not None and info["members"]:
-            button = pn.widgets.Button(name="Extract here", icon="file-zip", button_type="light", margin=(2, 4))
-
-            async def clicked(_event) -> None:
-                button.disabled = True
-                await extract()
-
-            button.on_click(clicked)
-            parts.append(button)
+            parts.append(once_button("Extract here", "file-zip", extract, button_type="light", margin=(2, 4)))
     return pn.Column(*parts, sizing_mode="stretch_width", margin=0) if parts else _hint("Nothing to preview.")
 
 

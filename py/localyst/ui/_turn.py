@@ -21,6 +21,7 @@ from ..agent import (
     UsageReport,
 )
 from . import _outputs
+from ._buttons import once_button
 from ._copy import CopyButton
 from ._sent import SentLog
 
@@ -263,14 +264,7 @@ class TurnView:
         self._add(pn.pane.Markdown(f"**{title}**\n\n{detail}", sizing_mode="stretch_width"))
 
     def offer_retry(self, retry: Callable[[], Awaitable[None]]) -> None:
-        button = pn.widgets.Button(name="Retry", icon="refresh", button_type="primary", margin=(4, 0))
-
-        async def clicked(_event) -> None:
-            button.disabled = True
-            await retry()
-
-        button.on_click(clicked)
-        self._add(button)
+        self._add(once_button("Retry", "refresh", retry, button_type="primary", margin=(4, 0)))
 
     def add_notice(self, text: str) -> None:
         self._add(pn.pane.Markdown(f"*{text}*", css_classes=["ly-notice"], sizing_mode="stretch_width"))
