@@ -7,6 +7,9 @@ importScripts("pyodide/pyodide.js");
 
 const siteRoot = new URL("./", self.location).href;
 let pyodide = null;
+// localyst.ui.worker once the app is drawn. Its functions are called directly, never through
+// a shared global, so messages that arrive together each keep their own arguments.
+let app = null;
 
 let currentStage = "Starting";
 
@@ -77,39 +80,25 @@ await render(page_search)
 }
 
 async function linkDocument() {
-  await pyodide.runPythonAsync(`
-from localyst.ui.worker import link
-link(sendPatch)
-`);
+  app = pyodide.pyimport("localyst.ui.worker");
+  app.link(sendPatch);
   self.postMessage({ type: "ready" });
 }
 
 async function applyPatch(patch) {
   try {
-    pyodide.globals.set("incoming_patch", patch);
-    await pyodide.runPythonAsync(`
-from localyst.ui.worker import apply_patch
-apply_patch(incoming_patch)
-`);
+    app.apply_patch(patch);
   } finally {
     self.postMessage({ type: "idle" });
   }
 }
 
 async function receiveFiles(files) {
-  pyodide.globals.set("incoming_files", files);
-  await pyodide.runPythonAsync(`
-from localyst.ui.worker import receive_files
-await receive_files(incoming_files)
-`);
+  await app.receive_files(files);
 }
 
 async function pageAction(msg) {
-  pyodide.globals.set("incoming_action", msg);
-  await pyodide.runPythonAsync(`
-from localyst.ui.worker import page_action
-await page_action(incoming_action.to_py(depth=1))
-`);
+  await app.page_action(msg);
 }
 
 function reportFailure(err) {

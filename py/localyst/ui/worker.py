@@ -46,6 +46,6 @@ async def receive_files(files: Any) -> None:
     await _app.add_files([(str(f.name), int(f.size), f) for f in files])
 
 
-async def page_action(action: dict) -> None:
+async def page_action(action: Any) -> None:
     """A button the app drew as plain HTML was clicked (see data-action in loader.js)."""
-    await _app.page_action(action)
+    await _app.page_action(action.to_py(depth=1))
