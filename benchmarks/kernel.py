@@ -40,7 +40,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import build  # noqa: E402
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PAGE_HAS_TEXT, wait_through_reload  # noqa: E402
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PAGE_HAS_TEXT, wait_for  # noqa: E402
 
 CSV_URL_PATH = "/__benchmark__/data.csv"
 CSV_ROWS = 715_000
@@ -206,7 +206,7 @@ def kernel_run(pw, profile: Path, server: BenchServer, settle: float) -> dict:
         page = context.pages[0] if context.pages else context.new_page()
         page.set_default_timeout(LOAD_TIMEOUT_MS)
         page.goto(server.url)
-        wait_through_reload(page, "window.localyst && (window.localyst.ready || window.localyst.error)", LOAD_TIMEOUT_MS)
+        wait_for(page, "window.localyst && (window.localyst.ready || window.localyst.error)", LOAD_TIMEOUT_MS)
         state = page.evaluate("({...window.localyst})")
         if state.get("error"):
             raise RuntimeError(f"the app failed to load: {state['error']}")
@@ -214,7 +214,7 @@ def kernel_run(pw, profile: Path, server: BenchServer, settle: float) -> dict:
             raise RuntimeError("the page is not cross-origin isolated")
         # Let the app's own kernel finish its warm-up, so the two do not share the CPU.
         try:
-            page.wait_for_function(f"({PAGE_HAS_TEXT})('Python kernel: ready')", timeout=LOAD_TIMEOUT_MS, polling=250)
+            wait_for(page, f"({PAGE_HAS_TEXT})('Python kernel: ready')", timeout=LOAD_TIMEOUT_MS, polling=250)
         except Exception:  # the UI changed its wording: carry on, the figures say so
             print("warning: did not see the app's kernel become ready", file=sys.stderr)
         time.sleep(settle)

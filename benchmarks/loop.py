@@ -55,7 +55,7 @@ from tests.browser.conftest import (  # noqa: E402
     PAGE_HAS_TEXT,
     message_texts,
     send_message,
-    wait_through_reload,
+    wait_for,
 )
 from tools import mock_model  # noqa: E402
 from tools.mock_model import MockModel, text, tool_call  # noqa: E402
@@ -188,11 +188,11 @@ def main() -> None:
             page = context.pages[0] if context.pages else context.new_page()
             page.set_default_timeout(LOAD_TIMEOUT_MS)
             page.goto(f"{site_url}?base_url={mock.base_url}&model=mock-small")
-            wait_through_reload(page, "window.localyst && (window.localyst.ready || window.localyst.error)", LOAD_TIMEOUT_MS)
+            wait_for(page, "window.localyst && (window.localyst.ready || window.localyst.error)", LOAD_TIMEOUT_MS)
             error = page.evaluate("window.localyst.error")
             if error:
                 raise RuntimeError(f"the app failed to load: {error}")
-            page.wait_for_function(f"({PAGE_HAS_TEXT})('Python kernel: ready')", timeout=LOAD_TIMEOUT_MS, polling=250)
+            wait_for(page, f"({PAGE_HAS_TEXT})('Python kernel: ready')", timeout=LOAD_TIMEOUT_MS, polling=250)
             time.sleep(args.settle)
             for number in range(1, args.turns + 1):
                 turns.append(run_turn(page, mock, args.steps, number, args.chunk_delay_ms / 1000))

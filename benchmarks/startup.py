@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import build  # noqa: E402
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, wait_for  # noqa: E402
 
 
 class CountingServer:
@@ -55,7 +55,7 @@ def visit(pw, profile: Path, server: CountingServer) -> dict[str, float]:
         page = context.pages[0] if context.pages else context.new_page()
         server.take_bytes()
         page.goto(server.url)
-        page.wait_for_function("window.localyst && (window.localyst.ready || window.localyst.error)", timeout=300_000)
+        wait_for(page, "window.localyst && (window.localyst.ready || window.localyst.error)", 300_000)
         state = page.evaluate("({...window.localyst})")
         if state.get("error"):
             raise RuntimeError(f"the app failed to load: {state['error']}")

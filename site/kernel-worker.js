@@ -25,7 +25,40 @@ async function fetchText(url) {
   return response.text();
 }
 
+// The model's code runs here, and Python in Pyodide reaches every JavaScript API this worker
+// has. What it may contact is the service worker's policy for this script (see sw.js); this
+// checks that the policy is in force and refuses to run without it. A blob: script is the
+// probe: the policy forbids it, and without the policy loading it does nothing anywhere.
+function lockedDown() {
+  const probe = URL.createObjectURL(new Blob([""], { type: "text/javascript" }));
+  try {
+    importScripts(probe);
+    return false;
+  } catch (err) {
+    return true;
+  } finally {
+    URL.revokeObjectURL(probe);
+  }
+}
+
+// The app's stores (conversations, files, settings, a remembered key) and the site's cache
+// share this origin: the code gets no handle on them. Pyodide uses none of these.
+function dropStorage() {
+  const remove = (object, name) => {
+    for (let o = object; o; o = Object.getPrototypeOf(o)) delete o[name];
+  };
+  for (const name of ["indexedDB", "caches", "cookieStore", "BroadcastChannel"]) remove(self, name);
+  for (const name of ["storage", "locks", "serviceWorker"]) remove(navigator, name);
+}
+
 async function start() {
+  if (!lockedDown()) {
+    throw new Error(
+      "the page was not loaded through its service worker, which keeps the code it runs off the network. " +
+        "Reload the page (a normal reload, not one that bypasses the cache).",
+    );
+  }
+  dropStorage();
   self.postMessage({ type: "status", text: "loading Python…" });
   importScripts("pyodide/pyodide.js");
   const lockURL = siteRoot + "pyodide/pyodide-lock.json";

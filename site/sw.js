@@ -1,4 +1,6 @@
-// Service worker, for two things:
+// Service worker, for three things:
+// * Lockdown: every page and worker of the site gets its Content-Security-Policy here
+//   (see POLICIES), the only place a static host lets the site set it for workers.
 // * Cross-origin isolation on hosts that cannot set headers (GitHub Pages), so that the
 //   kernel worker can be interrupted through a SharedArrayBuffer: it adds COOP/COEP to the
 //   site's own responses, cached or not.
@@ -22,6 +24,33 @@ const ISOLATION_HEADERS = {
   "Cross-Origin-Opener-Policy": "same-origin",
   "Cross-Origin-Embedder-Policy": "credentialless",
 };
+
+// What each part of the site may reach. A worker is bound by the policy of its own script's
+// response (not its creator's), so each worker script gets its own:
+// * the page: its own files only; model text and code output are data, never script (no
+//   inline script or event handler runs; eval does, for Panel's own component scripts);
+// * the app worker: its own files and the model endpoint, which the person types in at any
+//   time, so any http(s) origin; only the app's own code runs there (with eval, which
+//   Panel's Pyodide bridge uses to define a JavaScript helper);
+// * the kernel worker, where the model's code runs: its own files (the Python packages) and
+//   nothing else, no other worker; `?internet=1` (the person's choice for a session) lets
+//   its code reach http(s) and WebSocket servers too.
+const BASE = "object-src 'none'; base-uri 'none'; form-action 'none'";
+const SCRIPTS = "script-src 'self' 'wasm-unsafe-eval'";
+const POLICIES = {
+  page: `default-src 'self'; ${SCRIPTS} 'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self'; frame-src 'none'; ${BASE}`,
+  app: `default-src 'self'; ${SCRIPTS} 'unsafe-eval'; connect-src 'self' http: https:; worker-src 'self'; ${BASE}`,
+  kernel: `default-src 'none'; ${SCRIPTS}; connect-src 'self'; worker-src 'none'; ${BASE}`,
+  kernelOnline: `default-src 'none'; ${SCRIPTS}; connect-src 'self' http: https: ws: wss:; worker-src 'none'; ${BASE}`,
+};
+
+function policyFor(request) {
+  if (request.mode === "navigate") return POLICIES.page;
+  if (request.destination !== "worker") return null; // a script or file: its document's policy applies
+  const url = new URL(request.url);
+  if (url.pathname.endsWith("/app-worker.js")) return POLICIES.app;
+  return url.searchParams.get("internet") === "1" ? POLICIES.kernelOnline : POLICIES.kernel;
+}
 
 // A first install takes over at once (loader.js reloads the page to come under it), with
 // only the build's manifest in its cache. An update is filled with the new build's files
@@ -59,7 +88,7 @@ self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (new URL(request.url).origin !== self.location.origin || request.method !== "GET") return; // as if we were not here
   if (request.cache === "only-if-cached" && request.mode !== "same-origin") return;
-  event.respondWith(answer(event).then(isolated));
+  event.respondWith(answer(event).then((response) => withHeaders(response, policyFor(request))));
 });
 
 async function answer(event) {
@@ -74,11 +103,12 @@ async function answer(event) {
 }
 
 // The cache key of a request for one of the site's files (null: not kept). A navigation
-// to the site's folder, with any query, is index.html.
+// to the site's folder, with any query, is index.html; a worker script's query only
+// chooses its policy.
 function cacheKey(request) {
   if (!request.url.startsWith(ROOT) || request.headers.has("range")) return null;
   const url = new URL(request.url);
-  if (request.mode === "navigate") {
+  if (request.mode === "navigate" || request.destination === "worker") {
     url.search = "";
     if (url.pathname.endsWith("/")) url.pathname += "index.html";
   }
@@ -108,10 +138,11 @@ function fetchAndKeep(cache, request, key) {
   return { response, kept };
 }
 
-function isolated(response) {
+function withHeaders(response, policy) {
   if (response.type === "opaqueredirect" || response.status === 0) return response;
   const headers = new Headers(response.headers);
   for (const [name, value] of Object.entries(ISOLATION_HEADERS)) headers.set(name, value);
+  if (policy) headers.set("Content-Security-Policy", policy);
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }
 

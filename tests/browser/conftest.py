@@ -162,24 +162,33 @@ def mock(model: MockModel) -> Iterator[MockModel]:
     model.reset()
 
 
-def wait_through_reload(page, expression: str, timeout: float) -> None:
-    """page.wait_for_function, surviving the one reload of a first visit (site/loader.js
-    reloads once the service worker that makes the page cross-origin isolated is active)."""
+def wait_for(page, expression: str, timeout: float = 60_000, polling: float = 250) -> None:
+    """Wait until a JavaScript expression is truthy in the page (times in ms).
+
+    Not page.wait_for_function: that compiles its predicate with ``new Function`` inside the
+    page, which the page's Content-Security-Policy forbids. Evaluating through the DevTools
+    protocol is not the page's own code. It survives the one reload of a first visit
+    (site/loader.js reloads once the service worker that isolates the page is active)."""
     from playwright.sync_api import Error
 
-    try:
-        page.wait_for_function(expression, timeout=timeout)
-    except Error as exc:
-        if "Execution context was destroyed" not in str(exc):
-            raise
-        page.wait_for_load_state()
-        page.wait_for_function(expression, timeout=timeout)
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        try:
+            if page.evaluate(f"() => Boolean({expression})"):
+                return
+        except Error as exc:
+            if "Execution context was destroyed" not in str(exc) and "navigat" not in str(exc):
+                raise
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"waited {timeout / 1000:.0f} s for {expression[:200]}")
+        page.wait_for_timeout(polling)
+
 
 
 def open_app(page, site: SiteServer, query: str = "") -> None:
     """Open the site and wait until the chat accepts input."""
     page.goto(site.url + ("?" + query if query else ""))
-    wait_through_reload(page, "window.localyst && (window.localyst.ready || window.localyst.error)", LOAD_TIMEOUT_MS)
+    wait_for(page, "window.localyst && (window.localyst.ready || window.localyst.error)", LOAD_TIMEOUT_MS)
     error = page.evaluate("window.localyst.error")
     assert error is None, f"the app failed to load: {error}"
 
@@ -221,7 +230,7 @@ def run_code(code: str, fragment: int = 16) -> Reply:
 
 def shows(page, needle: str, timeout: float = 60_000) -> None:
     """Wait until ``needle`` is in the page's text (shadow roots included)."""
-    page.wait_for_function(f"({PAGE_HAS_TEXT})({json.dumps(needle)})", timeout=timeout, polling=250)
+    wait_for(page, f"({PAGE_HAS_TEXT})({json.dumps(needle)})", timeout)
 
 
 def answer(page, mock: MockModel, question: str, *replies: Reply, marker: str, timeout: float = 180.0) -> str:

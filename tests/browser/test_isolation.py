@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import wait_through_reload
+from tests.browser.conftest import wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -19,7 +19,7 @@ def test_the_service_worker_isolates_the_page_after_one_reload(page, site) -> No
     navigations: list[str] = []
     page.on("framenavigated", lambda frame: frame == page.main_frame and navigations.append(frame.url))
     page.goto(site.url)
-    wait_through_reload(page, ISOLATED, 60_000)
+    wait_for(page, ISOLATED, 60_000)
     assert len(navigations) == 2  # the first visit, and the reload under the service worker
     state = page.evaluate("""async () => {
       const response = await fetch("icon.svg");
@@ -42,10 +42,10 @@ def test_the_service_worker_isolates_the_page_after_one_reload(page, site) -> No
 
 def test_a_controlled_page_does_not_reload_again(page, site) -> None:
     page.goto(site.url)
-    wait_through_reload(page, ISOLATED, 60_000)
+    wait_for(page, ISOLATED, 60_000)
     navigations: list[str] = []
     page.on("framenavigated", lambda frame: frame == page.main_frame and navigations.append(frame.url))
     page.reload()
-    page.wait_for_function(ISOLATED)
+    wait_for(page, ISOLATED)
     page.wait_for_timeout(1000)
     assert navigations == [site.url]

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.browser.conftest import LOAD_TIMEOUT_MS
+from tests.browser.conftest import LOAD_TIMEOUT_MS, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -48,7 +48,7 @@ def test_a_missing_package_file_is_named_not_a_spinner_forever(page_without_serv
     page = page_without_service_worker
     page.route("**/pyodide/panel-*.whl", lambda route: route.fulfill(status=404, body="gone"))
     page.goto(site.url)
-    page.wait_for_function("window.localyst && window.localyst.error", timeout=LOAD_TIMEOUT_MS)
+    wait_for(page, "window.localyst && window.localyst.error", LOAD_TIMEOUT_MS)
     error = page.evaluate("window.localyst.error")
     assert "Loading packages failed" in error
     assert "panel" in error

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import build
-from tests.browser.conftest import LOAD_TIMEOUT_MS, answer, checked_page, run_code, shows, wait_through_reload
+from tests.browser.conftest import LOAD_TIMEOUT_MS, answer, checked_page, run_code, shows, wait_for
 from tools.mock_model import text
 
 pytestmark = pytest.mark.browser
@@ -81,12 +81,12 @@ def deployment(built_site):
 
 def wait_ready(page) -> None:
     """Wait until the chat accepts input (through a reload), failing on a load error."""
-    wait_through_reload(page, READY, LOAD_TIMEOUT_MS)
+    wait_for(page, READY, LOAD_TIMEOUT_MS)
     assert page.evaluate("window.localyst.error") is None, page.evaluate("window.localyst.error")
 
 
 def wait_offline_ready(page) -> dict:
-    page.wait_for_function(OFFLINE_READY, timeout=LOAD_TIMEOUT_MS)
+    wait_for(page, OFFLINE_READY, LOAD_TIMEOUT_MS)
     offline = page.evaluate("window.localyst.offline")
     assert "error" not in offline, offline
     return offline

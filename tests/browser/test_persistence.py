@@ -18,6 +18,7 @@ from tests.browser.conftest import (
     run_code,
     send_message,
     shows,
+    wait_for,
 )
 from tools.mock_model import slow, text
 
@@ -28,7 +29,7 @@ INTERRUPTED = "This answer was cut off"
 
 def ready(page) -> None:
     """Wait for the app and its kernel after a (re)load of an already isolated page."""
-    page.wait_for_function("window.localyst && (window.localyst.ready || window.localyst.error)", timeout=LOAD_TIMEOUT_MS)
+    wait_for(page, "window.localyst && (window.localyst.ready || window.localyst.error)", LOAD_TIMEOUT_MS)
     assert page.evaluate("window.localyst.error") is None
     shows(page, "Python kernel: ready", LOAD_TIMEOUT_MS)
 

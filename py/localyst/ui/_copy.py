@@ -1,14 +1,16 @@
 """A Copy button that writes its text to the clipboard in the page itself.
 
 The clipboard wants a click in the page, and the app lives in a worker, so the copy must
-happen in the browser. A ReactiveHTML script does it without registering a Panel link:
-one js_on_click anywhere makes Panel walk the whole document on every later change.
+happen in the browser. The button is plain HTML with ``data-action="copy"``, handled by
+site/loader.js: no Panel link (one js_on_click anywhere makes Panel walk the whole document
+on every later change) and no Bokeh model of its own.
 """
 
 from __future__ import annotations
 
-import param
-from panel.reactive import ReactiveHTML
+import html
+
+import panel as pn
 
 COPY_CSS = """
 button { display: inline-flex; align-items: center; gap: 4px; font: inherit; font-size: 13px;
@@ -18,20 +20,11 @@ button:hover { background: #eef1f4; }
 """
 
 
-class CopyButton(ReactiveHTML):
-    """Copies ``text`` when clicked; says so for a moment."""
+def copy_button(text: str, **params) -> pn.pane.HTML:
+    """A button that copies ``text`` when clicked; the loader says so on it for a moment."""
+    return pn.pane.HTML(copy_markup(text), stylesheets=[COPY_CSS], **params)
 
-    text = param.String(default="", doc="What a click copies.")
 
-    _template = '<button type="button" id="button" onclick="${script(\'copy\')}">Copy</button>'
-
-    _scripts = {
-        "copy": """
-          navigator.clipboard.writeText(data.text).then(() => {
-            button.textContent = "Copied";
-            setTimeout(() => { button.textContent = "Copy"; }, 1500);
-          });
-        """,
-    }
-
-    _stylesheets = [COPY_CSS]
+def copy_markup(text: str) -> str:
+    """The button's HTML, for changing what it copies (``pane.object = copy_markup(...)``)."""
+    return f'<button type="button" data-action="copy" data-text="{html.escape(text, quote=True)}">Copy</button>'

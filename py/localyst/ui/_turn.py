@@ -22,7 +22,7 @@ from ..agent import (
 )
 from . import _outputs
 from ._buttons import once_button
-from ._copy import CopyButton
+from ._copy import copy_button, copy_markup
 from ._sent import SentLog
 
 #: Seconds between two renders of text or code that is still streaming.
@@ -56,7 +56,7 @@ class CodeCell:
         self.code = pn.pane.Markdown(fenced(code), sizing_mode="stretch_width", margin=0)
         self.status = pn.pane.HTML("<span class='ly-status'>writing…</span>", stylesheets=[TURN_CSS], margin=(0, 5))
         self.outputs = pn.Column(sizing_mode="stretch_width", margin=0)
-        self.copy = CopyButton(text=code, margin=(0, 4))
+        self.copy = copy_button(code, margin=(0, 4))
         self.edit = pn.widgets.Button(name="Edit and run", icon="pencil", button_type="light", margin=(0, 4))
         self.editor: pn.widgets.TextAreaInput | None = None
         self.run: pn.widgets.Button | None = None
@@ -79,7 +79,7 @@ class CodeCell:
     def set_code(self, code: str) -> None:
         self.source = code
         self.code.object = fenced(code)
-        self.copy.text = code
+        self.copy.object = copy_markup(code)
         if self.editor is not None:
             self.editor.value = code
 

@@ -28,6 +28,7 @@ from ._turn import TurnView
 MAX_FILE_BYTES = 1_500_000_000
 DELIMITED = (".csv", ".tsv", ".txt")
 
+MESSAGE_PARAMS = {"show_reaction_icons": False, "show_copy_icon": True}
 ASSISTANT = "Assistant"
 USER = "You"
 NOTICE = "Localyst"
@@ -83,7 +84,7 @@ class LocalystApp:
             widgets=pn.chat.ChatAreaInput(
                 placeholder="Ask about your data… (Enter to send, Shift+Enter for a new line)"
             ),
-            message_params={"show_reaction_icons": False, "show_copy_icon": True},
+            message_params=MESSAGE_PARAMS,
             css_classes=["localyst-chat"],
         )
         self.chat.send(WELCOME, user=NOTICE, avatar="L", respond=False)
@@ -134,7 +135,7 @@ class LocalystApp:
         self.transcript, self.conversation = transcript, history
         # A conversation brought back runs in a fresh kernel: the model must not count on its variables.
         self._restarts_told = self.kernel.restarts - 1 if history else self.kernel.restarts
-        params = {"show_reaction_icons": False, "show_copy_icon": True}
+        params = MESSAGE_PARAMS
         messages = [pn.chat.ChatMessage(WELCOME, user=NOTICE, avatar="L", **params)]
         for turn in turns(transcript):
             messages.append(pn.chat.ChatMessage(turn.question, user=USER, avatar="Y", **params))
