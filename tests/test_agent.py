@@ -289,6 +289,32 @@ def test_calls_that_cannot_run_are_explained_and_count_as_failures(mock: MockMod
     assert ended.reason == "failure_limit" and len(mock.chat_requests()) == 2
 
 
+def test_confirm_before_running_runs_what_is_approved_and_tells_the_model_of_a_refusal(mock: MockModel, kernel: ThreadKernel) -> None:
+    mock.script(
+        tool_calls(Call("run_python", code("print('allowed')"), id="ok"), Call("run_python", code("print('refused')"), id="no")),
+        text("```python\nprint('fenced refused')\n```"),
+    )
+    asked: list[tuple[str, str]] = []
+
+    async def approve(call_id: str, source: str) -> bool:
+        asked.append((call_id, source))
+        return "allowed" in source
+
+    ended, events, history = turn(mock, kernel, approve=approve)
+    assert [source for _, source in asked] == ["print('allowed')", "print('refused')"]
+    assert [e.code for e in of(CodeStarted, events)] == ["print('allowed')"]
+    assert history[2]["content"].strip() == "allowed"
+    assert history[3]["tool_call_id"] == "no" and "chose not to run this code" in history[3]["content"]
+    assert any("you declined it" in n.text for n in of(Notice, events))
+    assert ended.message == "```python\nprint('fenced refused')\n```"  # tools mode: a fenced block is just text
+
+    mock.reset()
+    mock.script(text("```python\nprint('fenced refused')\n```"), text("Fine."))
+    ended, events, history = turn(mock, kernel, mode="fenced", approve=approve)
+    assert not of(CodeStarted, events) and "chose not to run this code" in sent(mock, 1)[-1]["content"]
+    assert ended.message == "Fine."
+
+
 # ---------------------------------------------------------------- endpoints without tools
 
 

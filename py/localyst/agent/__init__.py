@@ -20,13 +20,14 @@ from ._events import (
     UsageReport,
 )
 from ._kernel import KernelLike, result_for_model
-from ._loop import Agent
+from ._loop import Agent, Approve
 from ._prompt import system_prompt
 from ._scan import SCAN_CODE, scan_files
 
 __all__ = [
     "SCAN_CODE",
     "Agent",
+    "Approve",
     "AssistantText",
     "CodeDelta",
     "CodeFinished",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from collections.abc import Awaitable
 from typing import Any, Callable
 
 import openai
@@ -30,6 +31,7 @@ from ._fenced import python_blocks
 from ._kernel import KernelLike, figures, result_for_model
 from ._messages import (
     CANCELLED_NOTE,
+    DECLINED_NOTE,
     SAME_ERROR_NOTE,
     STOPPED_NOTE,
     Message,
@@ -44,6 +46,9 @@ from ._prompt import Mode, system_prompt
 from ._tools import RUN_PYTHON, TOOLS, code_from_arguments, partial_code
 
 OnEvent = Callable[[Event], None]
+#: Asked before each cell runs, with (call id, code): True runs it. For "Confirm before running".
+Approve = Callable[[str, str], Awaitable[bool]]
+DECLINED_NOTICE = "Not run: you declined it, and the model was told."
 
 CONTEXT_TOKENS = 100_000
 OUTPUT_LIMIT = 4_000  # characters of one cell's account for the model
@@ -66,7 +71,8 @@ class Agent:
     ``mode="tools"`` uses the run_python tool and switches itself to ``"fenced"`` for good
     when the endpoint rejects tools; ``send_images`` sends figures back as images (for
     endpoints that take them); ``context_tokens`` is the estimated size the requests are
-    trimmed to.
+    trimmed to. ``approve``, if given, is asked before each cell and may refuse it; the
+    model is told of a refusal.
     """
 
     def __init__(
@@ -80,6 +86,7 @@ class Agent:
         send_images: bool = False,
         context_tokens: int = CONTEXT_TOKENS,
         output_limit: int = OUTPUT_LIMIT,
+        approve: Approve | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.kernel = kernel
@@ -89,6 +96,7 @@ class Agent:
         self.send_images = send_images
         self.context_tokens = context_tokens
         self.output_limit = output_limit
+        self.approve = approve
 
     async def run_turn(
         self, history: list[Message], environment: Environment = Environment(), on_event: OnEvent = lambda event: None
@@ -227,6 +235,9 @@ class _Turn:
                 self.budget.record_failure(problem)
                 self.history.append(tool_message(call_id, problem))
                 continue
+            if not await self._approved(call_id, code, "tool"):
+                self.history.append(tool_message(call_id, DECLINED_NOTE))
+                continue
             result = await self._run_cell(call_id, code, "tool")
             self.history.append(tool_message(call_id, self._account(result)))
             images += figures(result)
@@ -237,7 +248,11 @@ class _Turn:
         parts: list[str] = []
         images: list[str] = []
         for number, code in enumerate(blocks):
-            result = await self._run_cell(f"fenced-{self.budget.steps}-{number}", code, "fenced")
+            call_id = f"fenced-{self.budget.steps}-{number}"
+            if not await self._approved(call_id, code, "fenced"):
+                parts.append(DECLINED_NOTE if len(blocks) == 1 else f"[block {number + 1}]\n{DECLINED_NOTE}")
+                break
+            result = await self._run_cell(call_id, code, "fenced")
             account = self._account(result)
             parts.append(account if len(blocks) == 1 else f"[block {number + 1}]\n{account}")
             images += figures(result)
@@ -253,6 +268,19 @@ class _Turn:
             self.emit(Notice(SAME_ERROR_NOTICE))
             text += "\n\n" + SAME_ERROR_NOTE
         return text
+
+    async def _approved(self, call_id: str, code: str, source: str) -> bool:
+        """Whether the person lets this cell run (always, unless they asked to confirm each)."""
+        if self.agent.approve is None:
+            return True
+        try:
+            approved = await self.agent.approve(call_id, code)
+        except asyncio.CancelledError:
+            self.history.append(tool_message(call_id, CANCELLED_NOTE) if source == "tool" else output_message(CANCELLED_NOTE, []))
+            raise
+        if not approved:
+            self.emit(Notice(DECLINED_NOTICE))
+        return approved
 
     async def _run_cell(self, call_id: str, code: str, source: str) -> dict[str, Any]:
         self.emit(CodeStarted(call_id, code, source))  # type: ignore[arg-type]

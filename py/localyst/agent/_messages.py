@@ -12,6 +12,10 @@ Message = dict[str, Any]
 FIGURES_PREFIX = "Figures from the code above:"
 SAME_ERROR_NOTE = "This is the same error as the previous attempt; change approach."
 CANCELLED_NOTE = "Cancelled by the person before it finished."
+DECLINED_NOTE = (
+    "The person chose not to run this code, so it did not run. Do not run it again in another form; "
+    "say what it was for and ask how they would like to go on."
+)
 STOPPED_NOTE = "(Stopped by the person while it ran.)"
 MAX_IMAGES = 4  # per message: figures are large, and a few make the point
 

@@ -127,6 +127,17 @@ class RemoteKernel:
         if self._pending:
             asyncio.ensure_future(self.restart("The cell did not stop when interrupted."))
 
+    @property
+    def online(self) -> bool:
+        """Whether the code may use the network (the worker's policy, see site/sw.js)."""
+        return self.script.endswith("?internet=1")
+
+    async def allow_internet(self, allowed: bool) -> None:
+        """A fresh worker whose policy lets its code reach the network, or not (variables go)."""
+        self.script = self.script.split("?")[0] + ("?internet=1" if allowed else "")
+        state = "may now use the internet" if allowed else "is off the network again"
+        await self.restart(f"The kernel was restarted: code {state}.")
+
     async def restart(self, reason: str = "The kernel was restarted on request.") -> None:
         """Replace the worker with a fresh one and mount the files again."""
         if self._watchdog is not None:

@@ -20,6 +20,9 @@ def file_record(conversation: str, path: str, blob: Any, size: int) -> dict[str,
     return {"conversation": conversation, "path": path, "blob": blob, "size": size, "mtime": time.time()}
 
 
+KEY_RECORD = "api-key"
+
+
 def settings_record(settings: dict[str, Any]) -> dict[str, Any]:
     return {"key": "settings", "value": json.dumps(settings)}
 
@@ -75,3 +78,17 @@ class Store:
 
     async def save_settings(self, settings: dict[str, Any]) -> None:
         await self.db.write({"settings": [settings_record(settings)]})
+
+    # A key the person chose to keep: its own record, so backups (which take the "settings"
+    # record) never carry it.
+
+    async def kept_key(self) -> dict[str, str] | None:
+        record = await self.db.get("settings", KEY_RECORD)
+        return json.loads(record.value) if record is not None else None
+
+    async def keep_key(self, kept: dict[str, str] | None) -> None:
+        """Keep ``{"key", "origin"}``, or forget the kept key (None)."""
+        if kept is None:
+            await self.db.write(deletes={"settings": [KEY_RECORD]})
+        else:
+            await self.db.write({"settings": [{"key": KEY_RECORD, "value": json.dumps(kept)}]})

@@ -23,9 +23,10 @@ class BehaviourPanel:
         self.context = pn.widgets.IntInput(name="Model context window (tokens)", value=100_000, start=2000, step=1000)
         self.mode = pn.widgets.Select(name="How the model runs code", options=[TOOLS, FENCED], value=TOOLS)
         self.images = pn.widgets.Checkbox(name="Show charts to the model as images (vision models)", value=False)
+        self.confirm = pn.widgets.Checkbox(name="Confirm each cell before it runs", value=False)
 
     def widgets(self) -> tuple[pn.widgets.Widget, ...]:
-        return (self.max_steps, self.max_failures, self.max_tokens, self.context, self.mode, self.images)
+        return (self.max_steps, self.max_failures, self.max_tokens, self.context, self.mode, self.images, self.confirm)
 
     def remembered(self) -> dict[str, Any]:
         return {w.name: w.value for w in self.widgets()}
@@ -43,6 +44,7 @@ class BehaviourPanel:
             "mode": "fenced" if self.mode.value == FENCED else "tools",
             "send_images": self.images.value,
             "context_tokens": self.context.value,
+            "confirm": self.confirm.value,
         }
 
     def view(self) -> pn.viewable.Viewable:
@@ -57,6 +59,7 @@ class BehaviourPanel:
                 margin=(0, 10),
             ),
             self.images,
+            self.confirm,
             title="Interpreter settings",
             collapsed=True,
             sizing_mode="stretch_width",

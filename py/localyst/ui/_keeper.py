@@ -95,6 +95,22 @@ class Keeper:
         if self._timer is None and self.store is not None:
             self._timer = asyncio.get_event_loop().call_later(SAVE_INTERVAL, lambda: asyncio.ensure_future(self.save()))
 
+    async def keep_key(self, kept: dict[str, str] | None) -> None:
+        """Keep the API key on this device (the person's explicit choice), or forget it."""
+        if self.store is not None:
+            try:
+                await self.store.keep_key(kept)
+            except StoreError as exc:
+                self._failed(exc, "the key")
+
+    async def kept_key(self) -> dict[str, str] | None:
+        if self.store is None:
+            return None
+        try:
+            return await self.store.kept_key()
+        except StoreError:
+            return None
+
     async def save_settings(self, settings: dict[str, Any]) -> None:
         if self.store is not None:
             try:

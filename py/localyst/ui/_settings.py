@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs
+from collections.abc import Callable
+from urllib.parse import parse_qs, urlsplit
 
 import panel as pn
 
@@ -10,6 +11,17 @@ from ._styles import SIDE_CSS
 from ..llm import PRESETS, Endpoint, describe, list_models, make_client
 
 CUSTOM = "Custom"
+KEY_IN_MEMORY = "The key stays in this tab's memory and goes only to the base URL above."
+KEY_KEPT = (
+    "The key is kept in this browser for this site, so anyone using this browser profile can use it. "
+    "It goes only to the base URL above, and never into backups."
+)
+
+
+def origin_of(url: str) -> str:
+    """scheme://host[:port] of a URL: what a key is bound to ('' if there is none)."""
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
 
 
 def preset_for(base_url: str) -> str:
@@ -22,7 +34,10 @@ def preset_for(base_url: str) -> str:
 
 
 class SettingsPanel:
-    """Widgets for choosing where messages go; the key is held in memory only."""
+    """Widgets for choosing where messages go.
+
+    The key is bound to the origin it was typed for: when the base URL moves to another
+    origin, the key is held back until the person agrees to send it there."""
 
     def __init__(self, search: str = "") -> None:
         query = parse_qs(search.lstrip("?"))
@@ -40,6 +55,16 @@ class SettingsPanel:
         self.api_key = pn.widgets.PasswordInput(
             name="API key", placeholder="not needed for local servers", sizing_mode="stretch_width"
         )
+        self.remember_key = pn.widgets.Checkbox(name="Remember the key on this device", margin=(0, 10))
+        self.key_hint = pn.pane.HTML(f"<p class='ly-hint'>{KEY_IN_MEMORY}</p>", margin=(0, 10))
+        self.key_origin = ""  # the origin the key may go to
+        self.key_question = pn.pane.Markdown("", css_classes=["ly-status"], sizing_mode="stretch_width")
+        self.send_key = pn.widgets.Button(name="Send the key there", button_type="warning")
+        self.clear_key = pn.widgets.Button(name="Clear the key", button_type="light")
+        self.key_prompt = pn.Column(
+            self.key_question, pn.Row(self.send_key, self.clear_key), visible=False, sizing_mode="stretch_width"
+        )
+        self.on_key: Callable[[], None] = lambda: None  # the key, its origin or remembering it changed
         self.model = pn.widgets.AutocompleteInput(
             name="Model",
             value=(query.get("model") or [""])[0],
@@ -58,19 +83,68 @@ class SettingsPanel:
             self.status.object = "The link carried an API key; it was ignored. Keys are never taken from links."
 
         self.preset.param.watch(self._on_preset, "value")
+        self.api_key.param.watch(self._on_key_typed, "value")
+        self.base_url.param.watch(self._on_base_url, "value")
+        self.remember_key.param.watch(self._on_remember, "value")
+        self.send_key.on_click(self._on_send_key)
+        self.clear_key.on_click(lambda _event: setattr(self.api_key, "value", ""))
         self.load_models.on_click(self._on_load_models)
         self.test.on_click(self._on_test)
 
     def endpoint(self) -> Endpoint:
+        """Where the next request goes, with the key only if it is bound to that origin."""
+        base_url = self.base_url.value.strip()
+        key_allowed = self.key_origin == origin_of(base_url)
         return Endpoint(
-            base_url=self.base_url.value.strip(),
-            api_key=self.api_key.value or "",
+            base_url=base_url,
+            api_key=(self.api_key.value or "") if key_allowed else "",
             model=(self.model.value or self.model.value_input or "").strip(),
         )
 
     def remembered(self) -> dict[str, str]:
         """What is kept between visits: where messages go and to which model, never the key."""
         return {"base_url": self.base_url.value, "model": self.model.value or self.model.value_input or ""}
+
+    def kept_key(self) -> dict[str, str] | None:
+        """The key and its origin if the person chose to keep it on this device."""
+        if self.remember_key.value and self.api_key.value:
+            return {"key": self.api_key.value, "origin": self.key_origin}
+        return None
+
+    def restore_key(self, kept: dict[str, str]) -> None:
+        """Take back a key kept on this device, bound to the origin it was kept for."""
+        self.api_key.value = kept["key"]
+        self.key_origin = kept["origin"]
+        self.remember_key.value = True
+        self._ask_about_key()
+
+    def _on_key_typed(self, event) -> None:
+        self.key_origin = origin_of(self.base_url.value) if event.new else ""
+        self._ask_about_key()
+        self.on_key()
+
+    def _on_base_url(self, _event) -> None:
+        self._ask_about_key()
+
+    def _on_remember(self, event) -> None:
+        self.key_hint.object = f"<p class='ly-hint'>{KEY_KEPT if event.new else KEY_IN_MEMORY}</p>"
+        self.on_key()
+
+    def _on_send_key(self, _event) -> None:
+        self.key_origin = origin_of(self.base_url.value)
+        self._ask_about_key()
+        self.on_key()
+
+    def _ask_about_key(self) -> None:
+        """Show the question when a key exists but was typed for another origin."""
+        target = origin_of(self.base_url.value)
+        pending = bool(self.api_key.value) and bool(target) and self.key_origin != target
+        if pending:
+            self.key_question.object = (
+                f"**Your key was for {self.key_origin}.** It is not sent to {target} "
+                "unless you say so; until then requests go there without a key."
+            )
+        self.key_prompt.visible = pending
 
     def restore(self, kept: dict[str, str]) -> None:
         """Take back the kept choices, unless this visit's link made its own."""
@@ -132,13 +206,12 @@ class SettingsPanel:
             self.preset,
             self.base_url,
             self.api_key,
+            self.key_prompt,
+            self.remember_key,
             self.model,
             pn.Row(self.test, self.load_models, sizing_mode="stretch_width"),
             self.status,
-            pn.pane.HTML(
-                "<p class='ly-hint'>The key stays in this tab's memory and goes only to the base URL above.</p>",
-                margin=(0, 10),
-            ),
+            self.key_hint,
             *extra,
             width=320,
             scroll=True,

@@ -106,6 +106,24 @@ class CodeCell:
         finally:
             self.run.disabled = False
 
+    async def ask_to_run(self) -> bool:
+        """Show Run / Don't run under the code and wait for the person's choice."""
+        choice: asyncio.Future[bool] = asyncio.get_event_loop().create_future()
+        run = pn.widgets.Button(name="Run it", icon="player-play", button_type="primary", margin=(0, 4))
+        skip = pn.widgets.Button(name="Don't run", icon="ban", button_type="light", margin=(0, 4))
+        run.on_click(lambda _event: choice.done() or choice.set_result(True))
+        skip.on_click(lambda _event: choice.done() or choice.set_result(False))
+        ask = pn.Row(run, skip, margin=0)
+        self.card.collapsed = False
+        self.card.insert(1, ask)
+        self.set_status("waiting for you: run this code?")
+        try:
+            approved = await choice
+        finally:
+            self.card.remove(ask)
+        self.set_status("running…" if approved else "not run: you declined it")
+        return approved
+
     def add_output(self, item: dict) -> None:
         """Show one kernel output; a stream chunk continues the previous one of the same stream."""
         if item["kind"] == "stream" and self._stream is not None and self._stream[0] == item["name"]:
@@ -259,6 +277,14 @@ class TurnView:
     def flush(self) -> None:
         """Render at once what is still waiting for the next throttled render."""
         self._throttle.flush()
+
+    async def approve(self, call_id: str, code: str) -> bool:
+        """Ask the person whether a cell may run (the "Confirm before running" setting)."""
+        self._throttle.flush()
+        cell = self._cell(call_id)
+        cell.set_code(code)
+        self.wait("")
+        return await cell.ask_to_run()
 
     def add_problem(self, title: str, detail: str) -> None:
         self._add(pn.pane.Markdown(f"**{title}**\n\n{detail}", sizing_mode="stretch_width"))

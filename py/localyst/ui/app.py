@@ -17,8 +17,9 @@ from ..transcript import Transcript, notebook_json, replayable_code, to_html_rep
 from ._behaviour import BehaviourPanel
 from ._settings import SettingsPanel
 from ._styles import APP_CSS, HEADER_CSS
-from ._files import FilesPanel, human_size, safe_name
+from ._files import FILES_CSS, FilesPanel, human_size, safe_name
 from ._keeper import Keeper
+from ._markdown import lock_down_markdown
 from ._page import save
 from ._turn import TurnView
 
@@ -30,6 +31,11 @@ DELIMITED = (".csv", ".tsv", ".txt")
 
 MESSAGE_PARAMS = {"show_reaction_icons": False, "show_copy_icon": True}
 ASSISTANT = "Assistant"
+INTERNET_WARNING = (
+    "<p class='ly-problem'>Code the model writes can now send anything in this tab, your files included, "
+    "to any server, and a file you open can tell it to. The kernel restarted (variables are gone). "
+    "Turn this off when done; a reload turns it off.</p>"
+)
 USER = "You"
 NOTICE = "Localyst"
 WELCOME = (
@@ -47,6 +53,9 @@ class LocalystApp:
         self.kernel_status = pn.pane.HTML("", margin=(0, 10))
         self.restart = pn.widgets.Button(name="Restart kernel", icon="refresh", button_type="light")
         self.restart.on_click(self._on_restart)
+        self.internet = pn.widgets.Checkbox(name="Let code use the internet (this visit only)", margin=(5, 10))
+        self.internet_warning = pn.pane.HTML(INTERNET_WARNING, visible=False, stylesheets=[FILES_CSS], margin=(0, 10))
+        self.internet.param.watch(self._on_internet, "value")
         self.time_limit = pn.widgets.IntInput(
             name="Time limit per cell (seconds)",
             value=int(self.kernel.time_limit),
@@ -67,6 +76,7 @@ class LocalystApp:
         self._files_changed = False
         self.behaviour = BehaviourPanel()
         self.conversation: list[dict] = []
+        self._view: TurnView | None = None  # the turn being answered: where "Confirm before running" asks
         self._agents: dict[tuple[str, ...], Agent] = {}
         self._restarts_told = 0
         self.chat = pn.chat.ChatInterface(
@@ -107,6 +117,9 @@ class LocalystApp:
         self.apply_settings(await self.keeper.start())
         if self.settings.chosen_in_link:
             self._on_setting(None)
+        if kept := await self.keeper.kept_key():
+            self.settings.restore_key(kept)
+        self.settings.on_key = lambda: asyncio.ensure_future(self.keeper.keep_key(self.settings.kept_key()))
 
     def apply_settings(self, settings: dict) -> None:
         """Take kept settings (a link's own choice of endpoint and model wins)."""
@@ -225,6 +238,10 @@ class LocalystApp:
         if event.new:
             self.kernel.time_limit = float(event.new)
 
+    async def _on_internet(self, event) -> None:
+        self.internet_warning.visible = event.new
+        await self.kernel.allow_internet(event.new)
+
     async def _on_restart(self, _event) -> None:
         await self.kernel.restart("The kernel was restarted on request.")
 
@@ -233,8 +250,12 @@ class LocalystApp:
         options = self.behaviour.options()
         key = (endpoint.base_url, endpoint.api_key, endpoint.model, repr(options))
         if key not in self._agents:
-            self._agents = {key: Agent(endpoint, self.kernel, **options)}
+            approve = self._approve if options.pop("confirm") else None
+            self._agents = {key: Agent(endpoint, self.kernel, approve=approve, **options)}
         return self._agents[key]
+
+    async def _approve(self, call_id: str, code: str) -> bool:
+        return self._view is not None and await self._view.approve(call_id, code)
 
     def _user_message(self, text: str) -> dict:
         """The person's message, with a note when the kernel lost its variables since the last turn."""
@@ -260,6 +281,7 @@ class LocalystApp:
     async def _run_turn(self, endpoint, view: TurnView) -> bool:
         """Answer the conversation's last message into ``view``. True when the turn failed
         before anything was shown, so the page should present it as a notice, not an answer."""
+        self._view = view
         if not self.kernel.packages:
             view.wait("starting Python…")
             await self.kernel.ready()
@@ -363,6 +385,8 @@ class LocalystApp:
                 self.kernel_status,
                 self.time_limit,
                 self.restart,
+                self.internet,
+                self.internet_warning,
                 self.replay_button,
                 self.replay_status,
                 pn.pane.HTML("<h3 class='ly-side-title'>Files</h3>", margin=(10, 10, 0, 10)),
@@ -381,5 +405,6 @@ class LocalystApp:
 def build_app(search: str = "") -> LocalystApp:
     """The app for one visit; ``search`` is the page's query string."""
     pn.extension("tabulator", notifications=False)
+    lock_down_markdown()
     return LocalystApp(search)
 
