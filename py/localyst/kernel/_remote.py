@@ -246,6 +246,7 @@ class RemoteKernel:
                 self._ready.set_result(None)
             self.on_status("")
         elif kind == "failed":
+            self.on_status(f"could not start: {data.message}")
             if not self._ready.done():
                 self._ready.set_exception(RuntimeError(f"The Python kernel could not start: {data.message}"))
         elif kind == "status":

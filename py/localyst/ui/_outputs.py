@@ -39,9 +39,17 @@ def table(spec: dict[str, Any]) -> pn.viewable.Viewable:
     caption = f"{rows:,} rows × {cols:,} columns"
     if spec.get("truncated"):
         caption += f" · showing the first {len(frame):,} rows"
+    # Tabulator sets column titles as HTML: names from the data are escaped to show as text.
+    names = [*frame.columns, *([frame.index.name] if frame.index.name else [])]
     return pn.Column(
         pn.widgets.Tabulator(
-            frame, pagination="local", page_size=10, header_filters=True, disabled=True, sizing_mode="stretch_width"
+            frame,
+            titles={name: html.escape(name) for name in names},
+            pagination="local",
+            page_size=10,
+            header_filters=True,
+            disabled=True,
+            sizing_mode="stretch_width",
         ),
         pn.pane.HTML(f"<small>{caption}</small>", margin=(0, 5)),
         sizing_mode="stretch_width",

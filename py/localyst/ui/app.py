@@ -49,6 +49,7 @@ class LocalystApp:
 
     def __init__(self, search: str = "") -> None:
         self.settings = SettingsPanel(search)
+        self.settings.on_key = self._on_key
         self.kernel = RemoteKernel(on_status=self._on_kernel_status)
         self.kernel_status = pn.pane.HTML("", margin=(0, 10))
         self.restart = pn.widgets.Button(name="Restart kernel", icon="refresh", button_type="light")
@@ -117,9 +118,16 @@ class LocalystApp:
         self.apply_settings(await self.keeper.start())
         if self.settings.chosen_in_link:
             self._on_setting(None)
-        if kept := await self.keeper.kept_key():
+        kept = await self.keeper.kept_key()
+        if kept and not self.settings.api_key.value:
             self.settings.restore_key(kept)
-        self.settings.on_key = lambda: asyncio.ensure_future(self.keeper.keep_key(self.settings.kept_key()))
+        else:  # a key typed while the store was opening
+            self._on_key()
+
+    def _on_key(self) -> None:
+        """Keep the key on this device, or forget it, as the person chose."""
+        if self.keeper.store is not None:
+            asyncio.ensure_future(self.keeper.keep_key(self.settings.kept_key()))
 
     def apply_settings(self, settings: dict) -> None:
         """Take kept settings (a link's own choice of endpoint and model wins)."""
@@ -240,7 +248,11 @@ class LocalystApp:
 
     async def _on_internet(self, event) -> None:
         self.internet_warning.visible = event.new
-        await self.kernel.allow_internet(event.new)
+        self.internet.disabled = True  # until the kernel under the new policy is up
+        try:
+            await self.kernel.allow_internet(event.new)
+        finally:
+            self.internet.disabled = False
 
     async def _on_restart(self, _event) -> None:
         await self.kernel.restart("The kernel was restarted on request.")
