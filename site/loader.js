@@ -269,7 +269,7 @@
           target.textContent = "Copied";
           setTimeout(() => (target.textContent = "Copy"), 1500);
         });
-      }      else if (target.dataset.action === "save-image") {
+      } else if (target.dataset.action === "save-image") {
         const [header, encoded] = target.closest("figure").querySelector("img").src.split(",");
         const data = Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0));
         save({ name: target.dataset.name, data, mime: header.slice(5, header.indexOf(";")) });

@@ -185,7 +185,13 @@ PAGE_IS_CLEAN = """() => {
 CHECKBOX = """(label) => { const walk = (r) => { for (const el of r.querySelectorAll('*')) {
     if (el.matches('.bk-label') && el.textContent.startsWith(label) && el.previousElementSibling) return el.previousElementSibling;
     if (el.shadowRoot) { const f = walk(el.shadowRoot); if (f) return f; } } return null; }; return walk(document); }"""
-CHECKBOX_DISABLED = f"(label) => ({CHECKBOX})(label).disabled"
+
+
+# Whether the app's IndexedDB holds a kept key.
+STORED_KEY = """() => new Promise((resolve) => { const open = indexedDB.open("localyst");
+  open.onsuccess = () => { const get = open.result.transaction("settings").objectStore("settings").get("api-key");
+    get.onsuccess = () => resolve(Boolean(get.result)); get.onerror = () => resolve(false); };
+  open.onerror = () => resolve(false); })"""
 
 
 def tick(page, label: str) -> None:
@@ -360,7 +366,10 @@ def test_a_remembered_key_comes_back_but_never_into_a_backup(page, site, mock) -
     key.press("Enter")
     tick(page, "Remember the key on this device")
     shows(page, "The key is kept in this browser")
-    page.wait_for_timeout(1000)
+    for _ in range(120):  # until the app has stored it
+        if page.evaluate(STORED_KEY):
+            break
+        page.wait_for_timeout(250)
     page.reload()
     wait_for(page, "window.localyst && window.localyst.ready", LOAD_TIMEOUT_MS)
     shows(page, "The key is kept in this browser", LOAD_TIMEOUT_MS)  # the stored choice, back

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import LOAD_TIMEOUT_MS, open_app, shows, wait_for
-from tests.browser.test_lockdown import CHECKBOX_DISABLED, KERNEL_CASES, case, tick
+from tests.browser.conftest import LOAD_TIMEOUT_MS, open_app, shows
+from tests.browser.test_lockdown import KERNEL_CASES, case, tick
 
 pytestmark = pytest.mark.browser
 
@@ -26,8 +26,7 @@ def test_opening_a_hole_on_purpose_makes_the_suite_fail(browser, site, egress, m
         shows(page, "Python kernel: ready", LOAD_TIMEOUT_MS)
         tick(page, "Let code use the internet")
         shows(page, "Code the model writes can now send anything")
-        wait_for(page, f"!({CHECKBOX_DISABLED})('Let code use the internet')", LOAD_TIMEOUT_MS)
-        shows(page, "Python kernel: ready", LOAD_TIMEOUT_MS)
+        shows(page, "Python kernel: ready · code may use the internet", LOAD_TIMEOUT_MS)
         missed = []
         for name in ("js.fetch", "pyfetch", "XMLHttpRequest", "WebSocket", "EventSource"):
             try:

@@ -113,9 +113,13 @@ class SettingsPanel:
 
     def restore_key(self, kept: dict[str, str]) -> None:
         """Take back a key kept on this device, bound to the origin it was kept for."""
-        self.api_key.value = kept["key"]
+        on_key, self.on_key = self.on_key, lambda: None  # it is stored already
+        try:
+            self.api_key.value = kept["key"]
+            self.remember_key.value = True
+        finally:
+            self.on_key = on_key
         self.key_origin = kept["origin"]
-        self.remember_key.value = True
         self._ask_about_key()
 
     def _on_key_typed(self, event) -> None:

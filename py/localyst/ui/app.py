@@ -29,15 +29,15 @@ from ._turn import TurnView
 MAX_FILE_BYTES = 1_500_000_000
 DELIMITED = (".csv", ".tsv", ".txt")
 
-MESSAGE_PARAMS = {"show_reaction_icons": False, "show_copy_icon": True}
 ASSISTANT = "Assistant"
+USER = "You"
+NOTICE = "Localyst"
+MESSAGE_PARAMS = {"show_reaction_icons": False, "show_copy_icon": True}
 INTERNET_WARNING = (
     "<p class='ly-problem'>Code the model writes can now send anything in this tab, your files included, "
     "to any server, and a file you open can tell it to. The kernel restarted (variables are gone). "
     "Turn this off when done; a reload turns it off.</p>"
 )
-USER = "You"
-NOTICE = "Localyst"
 WELCOME = (
     "**Welcome to Localyst.** Choose an endpoint and a model on the left, then ask away. "
     "Messages go only to the endpoint you choose; nothing else leaves this tab."
@@ -55,7 +55,7 @@ class LocalystApp:
         self.restart = pn.widgets.Button(name="Restart kernel", icon="refresh", button_type="light")
         self.restart.on_click(self._on_restart)
         self.internet = pn.widgets.Checkbox(name="Let code use the internet (this visit only)", margin=(5, 10))
-        self.internet_warning = pn.pane.HTML(INTERNET_WARNING, visible=False, stylesheets=[FILES_CSS], margin=(0, 10))
+        self.internet_warning = pn.pane.HTML("", stylesheets=[FILES_CSS], margin=(0, 10))
         self.internet.param.watch(self._on_internet, "value")
         self.time_limit = pn.widgets.IntInput(
             name="Time limit per cell (seconds)",
@@ -173,7 +173,11 @@ class LocalystApp:
         self._files_changed = True
 
     def _on_kernel_status(self, text: str) -> None:
-        shown = text or ("ready" + ("" if self.kernel.interruptible else " (Stop cannot interrupt code: the page is not isolated)"))
+        shown = text or "ready"
+        if not text and self.kernel.online:
+            shown += " · code may use the internet"
+        if not text and not self.kernel.interruptible:
+            shown += " (Stop cannot interrupt code: the page is not isolated)"
         self.kernel_status.object = f"<p class='ly-hint'>Python kernel: {shown}</p>"
         if not text:  # ready, perhaps after a restart that lost the outputs: list the files again
             asyncio.ensure_future(self.files.refresh())
@@ -247,7 +251,7 @@ class LocalystApp:
             self.kernel.time_limit = float(event.new)
 
     async def _on_internet(self, event) -> None:
-        self.internet_warning.visible = event.new
+        self.internet_warning.object = INTERNET_WARNING if event.new else ""
         self.internet.disabled = True  # until the kernel under the new policy is up
         try:
             await self.kernel.allow_internet(event.new)
