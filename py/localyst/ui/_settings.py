@@ -145,7 +145,7 @@ class SettingsPanel:
         pending = bool(self.api_key.value) and bool(target) and self.key_origin != target
         if pending:
             self.key_question.object = (
-                f"**Your key was for {self.key_origin}.** It is not sent to {target} "
+                f"**Your key was for `{self.key_origin}`.** It is not sent to `{target}` "
                 "unless you say so; until then requests go there without a key."
             )
         self.key_prompt.visible = pending
