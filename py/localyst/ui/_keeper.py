@@ -44,23 +44,30 @@ class Keeper:
         self._stored = False  # whether self.record is in the store as it is
         self.list = ConversationList(self.open, self.new, self.rename, self.delete, self.backup)
 
-    async def start(self) -> dict[str, Any]:
-        """Open the store and bring back the latest conversation; the stored settings."""
+    async def open_store(self) -> dict[str, Any]:
+        """Open the store; the stored settings ({} when nothing can be kept)."""
         try:
             self.store = await Store.open()
             settings = await self.store.settings()
             self.records = await self.store.conversations()
         except StoreError as exc:
+            self.store = None
             self.list.say(f"Nothing can be kept in this browser ({exc}): your work lasts as long as this tab.", problem=True)
             return {}
-        for number, record in enumerate(self.records):  # the latest one no other tab has open
+        return settings
+
+    async def bring_back(self) -> None:
+        """Open the latest conversation no other tab has open (waiting a moment for a page
+        being reloaded to let go of it), or start a new one."""
+        if self.store is None:
+            return
+        for number, record in enumerate(self.records):
             if await self.open(record["id"], restart=False, leave=False, wait=RELOAD_WAIT if number == 0 else 0.0):
                 break
         else:
             await self._hold(self.record["id"])
             await self.save()
         await self.show_space()
-        return settings
 
     # ------------------------------------------------------------ saving
 

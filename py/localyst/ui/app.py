@@ -114,8 +114,9 @@ class LocalystApp:
             asyncio.ensure_future(self._start())
 
     async def _start(self) -> None:
-        """Bring back what the last visit kept: its work, and its settings (or keep the link's)."""
-        self.apply_settings(await self.keeper.start())
+        """Bring back what the last visit kept: its settings (or keep the link's) first, so
+        that a message sent at once goes where it should, then its work."""
+        self.apply_settings(await self.keeper.open_store())
         if self.settings.chosen_in_link:
             self._on_setting(None)
         kept = await self.keeper.kept_key()
@@ -123,6 +124,7 @@ class LocalystApp:
             self.settings.restore_key(kept)
         else:  # a key typed while the store was opening
             self._on_key()
+        await self.keeper.bring_back()
 
     def _on_key(self) -> None:
         """Keep the key on this device, or forget it, as the person chose."""
