@@ -11,7 +11,9 @@
 //
 // A request may add "interrupt_after": s. A helper thread then writes 2 into Pyodide's
 // interrupt buffer after s seconds unless the snippet has finished: this thread cannot do
-// it itself, as timers do not fire while Python holds it.
+// it itself, as timers do not fire while Python holds it. The helper is started once, before
+// the first snippet: a worker created while Pyodide holds this thread may not start at all
+// until Python lets go (seen on Node 20), and then the interrupt never comes.
 import { createInterface } from "node:readline";
 import { Worker } from "node:worker_threads";
 import path from "node:path";
@@ -32,8 +34,11 @@ const pyodide = await loadPyodide({
   stdout: toStderr,
   stderr: toStderr,
 });
-// [0]: Pyodide's interrupt buffer (2 = SIGINT); [1]: set to 1 when the snippet is done.
-const interrupt = new Int32Array(new SharedArrayBuffer(8));
+// Shared with the helper: [0] Pyodide's interrupt buffer (2 = SIGINT); [1] 1 once the
+// snippet is done; [2] the round, raised to arm the helper; [3] the delay in ms; [4] the
+// last round the helper has finished with.
+const flags = new Int32Array(new SharedArrayBuffer(20));
+const interrupt = flags.subarray(0, 1);
 pyodide.setInterruptBuffer(interrupt);
 if (packages.length) await pyodide.loadPackage(packages, { messageCallback: () => {} });
 
@@ -57,22 +62,33 @@ _run_snippet
 const INTERRUPTER = `
 const { workerData } = require("node:worker_threads");
 const flags = new Int32Array(workerData.buffer);
-if (Atomics.wait(flags, 1, 0, workerData.ms) === "timed-out") Atomics.store(flags, 0, 2);
+for (let round = 0; ; ) {
+  Atomics.wait(flags, 2, round);
+  round = Atomics.load(flags, 2);
+  if (Atomics.wait(flags, 1, 0, Atomics.load(flags, 3)) === "timed-out") Atomics.store(flags, 0, 2);
+  Atomics.store(flags, 4, round);
+  Atomics.notify(flags, 4);
+}
 `;
+const helper = new Worker(INTERRUPTER, { eval: true, workerData: { buffer: flags.buffer } });
+await new Promise((resolve, reject) => helper.once("online", resolve).once("error", reject));
+helper.unref(); // it loops forever; the process ends with stdin
 
 // Runs a snippet, interrupting it after `seconds` (if given and it is still running).
 async function runWithInterrupt(code, seconds) {
   if (seconds == null) return runSnippet(code);
-  Atomics.store(interrupt, 0, 0);
-  Atomics.store(interrupt, 1, 0);
-  const helper = new Worker(INTERRUPTER, { eval: true, workerData: { buffer: interrupt.buffer, ms: seconds * 1000 } });
+  Atomics.store(flags, 0, 0);
+  Atomics.store(flags, 1, 0);
+  Atomics.store(flags, 3, Math.round(seconds * 1000));
+  const round = Atomics.add(flags, 2, 1) + 1;
+  Atomics.notify(flags, 2);
   try {
     return await runSnippet(code);
   } finally {
-    Atomics.store(interrupt, 1, 1);
-    Atomics.notify(interrupt, 1);
-    await new Promise((resolve) => helper.once("exit", resolve));
-    Atomics.store(interrupt, 0, 0);
+    Atomics.store(flags, 1, 1);
+    Atomics.notify(flags, 1);
+    while (Atomics.load(flags, 4) !== round) Atomics.wait(flags, 4, Atomics.load(flags, 4), 1000);
+    Atomics.store(flags, 0, 0); // an interrupt written as the snippet ended must not reach the next
   }
 }
 
