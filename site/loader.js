@@ -127,6 +127,74 @@
     controller.postMessage("precache", [channel.port2]);
   }
 
+  // The first screen takes a question and files while Python starts; the app gets them
+  // once it is up. The draft outlives the first visit's isolation reload (sessionStorage).
+  const EARLY = "localyst-early";
+  const early = { draft: "", question: "", files: [] };
+
+  function showEarly() {
+    const box = $("early-text");
+    if (!box) return;
+    const asked = Boolean(early.question);
+    box.readOnly = asked;
+    $("early-send").textContent = asked ? "Edit" : "Ask";
+    $("early-send").classList.toggle("secondary", asked);
+    const parts = [];
+    if (asked) parts.push("Asked as soon as Python is ready.");
+    if (early.files.length) parts.push(`${early.files.length} file${early.files.length > 1 ? "s" : ""} to add then.`);
+    $("early-note").textContent = parts.join(" ");
+  }
+
+  function keepEarly() {
+    try {
+      sessionStorage.setItem(EARLY, JSON.stringify({ draft: early.draft, asked: Boolean(early.question) }));
+    } catch (err) {
+      // no session storage: the draft lives as long as this copy of the page
+    }
+  }
+
+  function listenEarly() {
+    const box = $("early-text");
+    try {
+      const kept = JSON.parse(sessionStorage.getItem(EARLY) || "null");
+      if (kept) {
+        box.value = early.draft = kept.draft || "";
+        if (kept.asked) early.question = early.draft.trim();
+      }
+    } catch (err) {
+      // nothing kept, or not readable: start empty
+    }
+    showEarly();
+    box.addEventListener("input", () => {
+      early.draft = box.value;
+      keepEarly();
+    });
+    box.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+      event.preventDefault();
+      $("early-ask").requestSubmit();
+    });
+    $("early-ask").addEventListener("submit", (event) => {
+      event.preventDefault();
+      early.question = early.question ? "" : box.value.trim();
+      keepEarly();
+      showEarly();
+      if (!early.question) box.focus();
+    });
+  }
+
+  // Files first, so that the question may be about them; an unsent draft goes to the chat box.
+  function handOver() {
+    try {
+      sessionStorage.removeItem(EARLY);
+    } catch (err) {
+      // nothing was kept
+    }
+    if (!early.question && !early.draft.trim() && !early.files.length) return;
+    worker.postMessage({ type: "action", action: "early", question: early.question, draft: early.question ? "" : early.draft, files: early.files });
+    early.files = [];
+  }
+
   let worker = null;
   let jsdoc = null;
   let patching = 0;
@@ -188,6 +256,7 @@
       status.ready = true;
       status.readyAt = performance.now();
       document.body.classList.add("app-ready");
+      handOver();
       keepForOffline();
     } else if (msg.type === "patch") {
       try {
@@ -212,12 +281,13 @@
 
   // Files come in three ways: dropped anywhere on the page, pasted, or picked. They go to
   // the app worker as File objects: nothing is read here; the kernel worker reads each one
-  // straight into its file system.
+  // straight into its file system. Before the app is up they wait with the first screen.
   function offerFiles(list) {
     const files = Array.from(list || []);
     if (!files.length) return;
     if (!status.ready) {
-      fail("Files can be added once the app has loaded.");
+      early.files.push(...files);
+      showEarly();
       return;
     }
     worker.postMessage({ type: "files", files });
@@ -295,6 +365,10 @@
 
   async function boot() {
     showStage("Starting", "", 1);
+    domReady.then(() => {
+      listenEarly();
+      listenForFiles();
+    });
     await isolate().catch((err) => console.warn("No cross-origin isolation (service worker unavailable):", err));
     noticeUpdate();
     status.isolated = self.crossOriginIsolated === true;
@@ -306,8 +380,6 @@
     };
     showStage("Starting", "app worker", 2);
     worker.postMessage({ type: "start", search: location.search, href: location.href });
-    await domReady;
-    listenForFiles();
   }
 
   boot();

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 
-from tests.browser.conftest import LOAD_TIMEOUT_MS, wait_for
+from tests.browser.conftest import LOAD_TIMEOUT_MS, PAGE_HAS_TEXT, message_texts, wait_for
+from tools.mock_model import text
 
 pytestmark = pytest.mark.browser
 
@@ -55,3 +57,44 @@ def test_a_missing_package_file_is_named_not_a_spinner_forever(page_without_serv
     alert = page.get_by_text("Localyst could not start")
     assert alert.is_visible()
     assert page.get_by_text("panel", exact=False).first.is_visible()
+
+
+STARTING = "window.localyst && window.localyst.isolated !== undefined && !window.localyst.ready"
+
+
+def test_a_question_and_a_file_given_while_python_starts_are_taken_once_it_is_up(page, site, mock, tmp_path):
+    """The first screen takes input at once: the file is added, then the question is asked."""
+    mock.script(text("Here is what early.csv holds."))
+    page.goto(site.url + f"?base_url={mock.base_url}&model=mock-small")
+    wait_for(page, STARTING, polling=50)
+    box = page.get_by_label("Your first question")
+    box.fill("What is in early.csv?")
+    box.press("Enter")
+    (tmp_path / "early.csv").write_text("city,people\nOslo,709000\nBergen,291000\n")
+    page.locator("#file-picker").set_input_files(str(tmp_path / "early.csv"))
+    assert page.locator("#early-note").inner_text() == "Asked as soon as Python is ready. 1 file to add then."
+    assert not page.evaluate("window.localyst.ready"), "the app was up before the early input was given"
+
+    wait_for(page, f"({PAGE_HAS_TEXT})('Here is what early.csv holds.')", LOAD_TIMEOUT_MS)
+    (request,) = mock.chat_requests()
+    assert request.body["messages"][-1]["role"] == "user"
+    assert "What is in early.csv?" in str(request.body["messages"][-1]["content"])
+    assert "early.csv" in json.dumps(request.body["messages"][:-1]), "the model was not told of the file"
+    texts = message_texts(page)
+    assert any("What is in early.csv?" in t for t in texts)
+    assert page.evaluate(f"({PAGE_HAS_TEXT})('early.csv')")
+
+
+def test_an_unsent_draft_outlives_a_reload_and_lands_in_the_chat_box(page, site):
+    page.goto(site.url)
+    wait_for(page, STARTING, polling=50)
+    page.get_by_label("Your first question").fill("half a thought")
+    page.reload()
+    wait_for(page, "document.getElementById('early-text')")
+    assert page.get_by_label("Your first question").input_value() == "half a thought"
+    wait_for(page, "window.localyst && window.localyst.ready", LOAD_TIMEOUT_MS)
+    chat_box = page.get_by_placeholder("Ask about your data", exact=False)
+    deadline = time.monotonic() + 20
+    while chat_box.input_value() != "half a thought" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert chat_box.input_value() == "half a thought"

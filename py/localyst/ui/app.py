@@ -108,10 +108,11 @@ class LocalystApp:
         self.replay_status = pn.pane.HTML("", margin=(0, 10))
         for widget in (self.settings.base_url, self.settings.model, self.time_limit, *self.behaviour.widgets()):
             widget.param.watch(self._on_setting, "value")
+        self._starting: asyncio.Future | None = None
         if sys.platform == "emscripten":
             self._on_kernel_status("starting…")
             self.kernel.start()
-            asyncio.ensure_future(self._start())
+            self._starting = asyncio.ensure_future(self._start())
 
     async def _start(self) -> None:
         """Bring back what the last visit kept: its settings (or keep the link's) first, so
@@ -236,14 +237,29 @@ class LocalystApp:
             save(f"{title}.html", to_html_report(self.transcript, title=title), "text/html")
 
     async def page_action(self, action: dict) -> None:
-        """Actions of buttons drawn as HTML: saving a chart as SVG, restoring a backup."""
-        if action.get("action") == "restore":
+        """Actions of buttons drawn as HTML (saving a chart as SVG, restoring a backup), and
+        what the first screen took while Python started."""
+        if action.get("action") == "early":
+            await self.take_early(str(action.get("question") or ""), str(action.get("draft") or ""), action.get("files") or [])
+        elif action.get("action") == "restore":
             await self.keeper.restore(action["file"])
         elif action.get("action") == "save-svg":
             try:
                 save(str(action["name"]), await self.kernel.figure_svg(str(action["figure"])), "image/svg+xml")
             except FileNotFoundError as exc:
                 self.files.say(f"The chart could not be saved as SVG: {exc}")
+
+    async def take_early(self, question: str, draft: str, files: list[tuple[str, int, Any]]) -> None:
+        """The files, then the question, the person gave the first screen, once the kept
+        settings and key are back (so the question goes where they chose); or their draft."""
+        if self._starting is not None:
+            await asyncio.wait([self._starting])
+        if files:
+            await self.add_files(files)
+        if question:
+            self.chat.send(question, user=USER, avatar="Y")
+        elif draft:
+            self.chat.active_widget.value_input = draft
 
     async def _ask_about(self, path: str) -> None:
         self.chat.send(f"Tell me about the file `{path}`: what it holds, and anything that stands out.", user=USER, avatar="Y")

@@ -43,9 +43,17 @@ def apply_patch(patch: Any) -> None:
 
 async def receive_files(files: Any) -> None:
     """The person's files (a JS array of File objects, not read yet) into the kernel."""
-    await _app.add_files([(str(f.name), int(f.size), f) for f in files])
+    await _app.add_files(_described(files))
 
 
 async def page_action(action: Any) -> None:
-    """A button the app drew as plain HTML was clicked (see data-action in loader.js)."""
-    await _app.page_action(action.to_py(depth=1))
+    """A button the app drew as plain HTML was clicked (see data-action in loader.js), or the
+    first screen hands over what the person gave it while Python started."""
+    message = action.to_py(depth=1)
+    if message.get("files"):
+        message["files"] = _described(message["files"])
+    await _app.page_action(message)
+
+
+def _described(files: Any) -> list[tuple[str, int, Any]]:
+    return [(str(f.name), int(f.size), f) for f in files]
