@@ -42,7 +42,28 @@ self.fetch = async (input, init) => {
   return response;
 };
 
+// The kernel worker starts with this one instead of after the app is drawn, so that both
+// load Python at once. What it says before Python takes it over waits here.
+const KERNEL_SCRIPT = "kernel-worker.js";
+let earlyKernel = null;
+
+function startKernelEarly() {
+  const worker = new Worker(KERNEL_SCRIPT);
+  const messages = [];
+  worker.onmessage = worker.onerror = (event) => messages.push(event);
+  earlyKernel = { worker, messages };
+}
+
+// Called once by localyst.kernel._remote: the worker started early, if it runs that script.
+self.takeEarlyKernel = (script) => {
+  const early = earlyKernel;
+  earlyKernel = null;
+  if (early && script !== KERNEL_SCRIPT) early.worker.terminate();
+  return early && script === KERNEL_SCRIPT ? early : null;
+};
+
 async function start(search) {
+  startKernelEarly();
   status("Loading the Python runtime", "Pyodide 0.27.7", 5);
   pyodide = await loadPyodide({
     indexURL: siteRoot + "pyodide/",

@@ -142,6 +142,7 @@ def test_the_bridge_says_ready_with_the_packages_cells_can_import(bridge: Pyodid
     (message,) = ready
     assert {"numpy", "pandas", "matplotlib", "scipy", "sqlite3"} <= set(message["packages"])
     assert "localyst" not in message["packages"]
+    assert message["status"] == "", "this Node loaded numpy, pandas and matplotlib already: nothing to warm"
 
 
 def test_a_run_streams_outputs_then_ends_with_its_result(bridge: PyodideNode) -> None:

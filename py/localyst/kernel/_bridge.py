@@ -22,7 +22,8 @@ an interrupt written while no cell ran stops nothing), and it sends `{type: "fai
 message}` if start-up fails, `{type: "error", id, message}` if a message could not be handled.
 
 Messages out:
-    {type: "ready", packages: [...]}          the site packages cells can import
+    {type: "ready", packages: [...], status}  the site packages cells can import; the status
+                                              line while the common ones load ("" when none)
     {type: "status", text}                    e.g. "loading pandas…"; "" when done
     {type: "started", id}                     the cell's code begins (its time limit starts)
     {type: "output", id, output}              one Output.as_dict(), while the cell runs
@@ -83,14 +84,22 @@ class Bridge:
         self.data_dir = self.kernel.data_dir.resolve()
 
     async def start(self) -> None:
-        """Say the kernel is ready, then warm up the common packages."""
-        self._post({"type": "ready", "packages": sorted(set(self.available.values()))})
-        await self._load([p for p in WARM_UP if p in self.available.values()])
-        for module in WARM_UP.values():
-            try:
-                importlib.import_module(module)
-            except ImportError:  # not shipped: cells get the kernel's explanation instead
-                continue
+        """Say the kernel is ready (the app may ask the model meanwhile), then load and import
+        the common packages under one status line: cells and files wait for them."""
+        warming = [p for p in WARM_UP if p in self.available.values() and p not in _loaded_packages()]
+        status = f"loading {', '.join(warming)}…" if warming else ""
+        self._post({"type": "ready", "packages": sorted(set(self.available.values())), "status": status})
+        if not warming:
+            return
+        try:
+            await _load_packages(warming)
+            for module in WARM_UP.values():
+                try:
+                    importlib.import_module(module)
+                except ImportError:  # not shipped: cells get the kernel's explanation instead
+                    continue
+        finally:
+            self._post({"type": "status", "text": ""})
 
     async def handle(self, message: Mapping[str, Any]) -> None:
         kind = message["type"]

@@ -73,13 +73,26 @@ class RemoteKernel:
         from pyodide.ffi import create_proxy
 
         self._ready = asyncio.get_event_loop().create_future()
-        self._worker = js.Worker.new(self.script)
+        self._worker, said = self._new_worker()
         self._handler = create_proxy(self._on_message)
         self._worker.onmessage = self._handler
         self._worker.onerror = self._handler
         if getattr(js, "crossOriginIsolated", False):
             self._buffer = js.Int32Array.new(js.SharedArrayBuffer.new(4))
             self._post({"type": "interrupt-buffer", "buffer": self._buffer.buffer})
+        for event in said:
+            self._on_message(event)
+
+    def _new_worker(self) -> tuple[Any, list]:
+        """A worker for the script, and what it has said so far: the one its host started
+        ahead, while this side loaded (``takeEarlyKernel``, see app-worker.js), or a new one."""
+        import js
+
+        take = getattr(js, "takeEarlyKernel", None)
+        early = take(self.script) if take is not None else None
+        if early is not None:
+            return early.worker, list(early.messages)
+        return js.Worker.new(self.script), []
 
     async def ready(self) -> None:
         if self._ready is None:
@@ -244,7 +257,7 @@ class RemoteKernel:
             self.packages = list(data.packages.to_py())
             if not self._ready.done():
                 self._ready.set_result(None)
-            self.on_status("")
+            self.on_status(str(getattr(data, "status", "")))
         elif kind == "failed":
             self.on_status(f"could not start: {data.message}")
             if not self._ready.done():
