@@ -66,6 +66,8 @@ except ImportError:  # a bare Python: pip carries its own copy, so `python3 buil
     from pip._vendor.packaging.utils import canonicalize_name, parse_wheel_filename
     from pip._vendor.packaging.version import Version
 
+from tools import bytecode
+
 REPO = Path(__file__).resolve().parent
 PINS_FILE = REPO / "pins.toml"
 SITE_SRC = REPO / "site"
@@ -457,18 +459,58 @@ def repack_sdist(sdist: Path, art: Artifact, out_dir: Path) -> str:
     return file_name
 
 
-def slim_wheel(src: Path, dest: Path, drop) -> bytes:
-    """Rewrite a wheel without the members drop(path) selects (deterministically)."""
-    with zipfile.ZipFile(src) as zf:
-        members = {n: zf.read(n) for n in zf.namelist() if not n.endswith("/")}
-    distinfo = sorted({n.split("/", 1)[0] for n in members if n.split("/", 1)[0].endswith(".dist-info")})[0]
-    files = {n: d for n, d in members.items() if not n.startswith(distinfo + "/") and not drop(n)}
+def wheel_members(path: Path) -> dict[str, bytes]:
+    """Every file in a wheel: archive path -> bytes."""
+    with zipfile.ZipFile(path) as zf:
+        return {n: zf.read(n) for n in zf.namelist() if not n.endswith("/")}
+
+
+def _distinfo(members: dict[str, bytes]) -> str:
+    return sorted({n.split("/", 1)[0] for n in members if n.split("/", 1)[0].endswith(".dist-info")})[0]
+
+
+def rewrite_wheel(dest: Path, members: dict[str, bytes]) -> bytes:
+    """Write a wheel's members again (deterministically, with a RECORD that fits them)."""
+    distinfo = _distinfo(members)
+    files = {n: d for n, d in members.items() if not n.startswith(distinfo + "/")}
     meta = members[f"{distinfo}/METADATA"].decode("utf-8")
     extra = {n[len(distinfo) + 1:]: d for n, d in members.items()
              if n.startswith(distinfo + "/") and n[len(distinfo) + 1:] not in ("METADATA", "WHEEL", "RECORD")}
-    wheel_txt = members[f"{distinfo}/WHEEL"]
-    data = write_wheel(dest, files, distinfo, meta, extra, wheel_meta=wheel_txt)
-    return data
+    return write_wheel(dest, files, distinfo, meta, extra, wheel_meta=members[f"{distinfo}/WHEEL"])
+
+
+def slim_wheel(src: Path, dest: Path, drop) -> bytes:
+    """Rewrite a wheel without the package files drop(path) selects (deterministically)."""
+    members = wheel_members(src)
+    distinfo = _distinfo(members)
+    return rewrite_wheel(dest, {n: d for n, d in members.items() if n.startswith(distinfo + "/") or not drop(n)})
+
+
+def byte_compile(pyo: Path, packages: dict, names: list[str], pyodide_version: str) -> str:
+    """Swap the named packages' wheels in pyo for byte-compiled ones (see tools/bytecode.py)
+    and give their lock entries the new sha256; localyst keeps its sources beside its
+    bytecode. Compiled wheels are cached by the sha256 of the wheel they come from.
+    Returns what was done, for the log."""
+    cache = cache_dir() / "bytecode" / f"pyodide-{pyodide_version}"
+    cached = {n: cache / f"{sha256_file(pyo / packages[n]['file_name'])}-{packages[n]['file_name']}" for n in names}
+    todo = {packages[n]["file_name"]: wheel_members(pyo / packages[n]["file_name"]) for n in names if not cached[n].exists()}
+    said = ""
+    if todo and bytecode.node() is None:
+        return "skipped: Node.js is not installed, so the site ships sources (a slower start)"
+    if todo:
+        keep = {packages["localyst"]["file_name"]} if "localyst" in names else set()
+        try:
+            compiled, said = bytecode.compile_members(pyo, todo, keep, f"cpython-{TARGET_PYTHON.major}{TARGET_PYTHON.minor}")
+        except RuntimeError as exc:
+            raise BuildError(str(exc)) from None
+        by_file = {packages[n]["file_name"]: n for n in names}
+        for file_name, members in compiled.items():
+            rewrite_wheel(cached[by_file[file_name]], members)
+    for n in names:
+        shutil.copyfile(cached[n], pyo / packages[n]["file_name"])
+        packages[n]["sha256"] = sha256_file(pyo / packages[n]["file_name"])
+    done = f"{len(todo)} compiled now ({said}), the rest from the cache" if todo else "all from the cache"
+    return f"{len(names)} wheels: {done}"
 
 
 def pyproject_version() -> str:
@@ -843,6 +885,11 @@ def _build_into(out: Path, pins: Pins, offline: bool) -> dict:
     lock["packages"] = dict(sorted(packages.items()))
     (pyo / "pyodide-lock.json").write_text(json.dumps(lock, sort_keys=True, indent=1) + "\n")
 
+    log("bytecode for the wheels a visit starts with, by the site's Pyodide under Node")
+    starting = [n for n in closure(packages, APP_PACKAGES + KERNEL_PACKAGES) if packages[n]["file_name"].endswith(".whl")]
+    log("  " + byte_compile(pyo, packages, starting, pins.pyodide.version))
+    (pyo / "pyodide-lock.json").write_text(json.dumps(lock, sort_keys=True, indent=1) + "\n")
+
     log("vendor: BokehJS, Panel, Tabler icons")
     bokeh = wheel_paths.get("bokeh")
     panel = wheel_paths.get("panel")
@@ -1069,7 +1116,7 @@ def needs_build(out: Path) -> bool:
     if not marker.exists() or not (out / "index.html").exists():
         return True
     built = marker.stat().st_mtime
-    inputs = [Path(__file__), PINS_FILE, PYPROJECT]
+    inputs = [Path(__file__), PINS_FILE, PYPROJECT, *(REPO / "tools").glob("*")]
     inputs += [p for d in (SITE_SRC, PY_SRC) for p in d.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
     return any(p.stat().st_mtime > built for p in inputs if p.exists())
 
