@@ -279,6 +279,16 @@ def test_second_offline_build_is_identical(site, tmp_path, monkeypatch):
     assert generated(a) == generated(tree(site))
 
 
+def test_without_node_the_build_ships_sources_and_says_so(cache_copy, tmp_path, monkeypatch, capsys):
+    shutil.rmtree(cache_copy / "bytecode", ignore_errors=True)
+    monkeypatch.setenv("LOCALYST_CACHE", str(cache_copy))
+    monkeypatch.setattr(build.bytecode, "node", lambda: None)
+    build.build(tmp_path / "site", offline=True)
+    assert "skipped: Node.js is not installed" in capsys.readouterr().out
+    panel = zipfile.ZipFile(next((tmp_path / "site" / "pyodide").glob("panel-*.whl")))
+    assert "panel/__init__.py" in panel.namelist() and not [n for n in panel.namelist() if n.endswith(".pyc")]
+
+
 def test_offline_cli_build(site, tmp_path):
     r = run_build(tmp_path / "site", "--offline")
     assert r.returncode == 0, r.stderr
