@@ -800,7 +800,8 @@ def check_requirements(lock: dict, infos: dict[str, WheelInfo], dep_map: dict[st
     return depends
 
 
-def build(out: Path, offline: bool = False) -> dict:
+def build(out: Path, offline: bool = False, compile_python: bool = True) -> dict:
+    """Assemble the site into out; ``compile_python=False`` ships the wheels' sources as they are."""
     t0 = time.monotonic()
     pins = load_pins()
     out = out.resolve()
@@ -808,7 +809,7 @@ def build(out: Path, offline: bool = False) -> dict:
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
     try:
-        summary = _build_into(stage, pins, offline)
+        summary = _build_into(stage, pins, offline, compile_python)
         shutil.rmtree(out, ignore_errors=True)
         os.replace(stage, out)
     except BaseException:
@@ -818,7 +819,7 @@ def build(out: Path, offline: bool = False) -> dict:
     return summary
 
 
-def _build_into(out: Path, pins: Pins, offline: bool) -> dict:
+def _build_into(out: Path, pins: Pins, offline: bool, compile_python: bool) -> dict:
     log(f"Pyodide {pins.pyodide.version} (npm tarball)")
     dist = load_pyodide(pins, offline)
     pyo = out / "pyodide"
@@ -885,10 +886,11 @@ def _build_into(out: Path, pins: Pins, offline: bool) -> dict:
     lock["packages"] = dict(sorted(packages.items()))
     (pyo / "pyodide-lock.json").write_text(json.dumps(lock, sort_keys=True, indent=1) + "\n")
 
-    log("bytecode for the wheels a visit starts with, by the site's Pyodide under Node")
-    starting = [n for n in closure(packages, APP_PACKAGES + KERNEL_PACKAGES) if packages[n]["file_name"].endswith(".whl")]
-    log("  " + byte_compile(pyo, packages, starting, pins.pyodide.version))
-    (pyo / "pyodide-lock.json").write_text(json.dumps(lock, sort_keys=True, indent=1) + "\n")
+    if compile_python:
+        log("bytecode for the wheels a visit starts with, by the site's Pyodide under Node")
+        starting = [n for n in closure(packages, APP_PACKAGES + KERNEL_PACKAGES) if packages[n]["file_name"].endswith(".whl")]
+        log("  " + byte_compile(pyo, packages, starting, pins.pyodide.version))
+        (pyo / "pyodide-lock.json").write_text(json.dumps(lock, sort_keys=True, indent=1) + "\n")
 
     log("vendor: BokehJS, Panel, Tabler icons")
     bokeh = wheel_paths.get("bokeh")
@@ -1130,12 +1132,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("command", nargs="?", choices=["build", "serve"], default="build")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: _site/)")
     ap.add_argument("--offline", action="store_true", help="use the download cache only")
+    ap.add_argument("--sources", action="store_true",
+                    help="ship the wheels' Python sources, not bytecode (a slower start; every traceback line shown)")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8000)
     args = ap.parse_args(argv)
     try:
         if args.command == "build" or needs_build(args.out):
-            s = build(args.out, offline=args.offline)
+            s = build(args.out, offline=args.offline, compile_python=not args.sources)
             log(f"built {args.out} in {s['seconds']} s: {s['files']} files, {s['bytes']:,} bytes ({_mb(s['bytes'])}); "
                 f"{s['packages']} packages in the site lock")
             log(f"first visit: {s['first_visit_files']} files, {s['first_visit_bytes']:,} bytes "

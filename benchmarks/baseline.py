@@ -4,7 +4,9 @@ from 127.0.0.1 so that it runs offline and the ratios mean the same on any machi
 
 Its links to the CDNs are pointed at local copies of the same files: Panel's and Bokeh's
 JavaScript from the installed panel and bokeh packages (the versions Localyst ships), and
-Pyodide with its wheels from the built site. Two differences from the CDN original:
+Pyodide with its wheels from a build of the site that ships the wheels' sources as they
+come (`build.py --sources`; Localyst's own build byte-compiles them). Two differences from
+the CDN original:
 Pyodide is the site's 0.27.7 (Panel 1.8.10 asks for 0.29.3), so the runtime is the same on
 both sides, and `pyodide-http`, which micropip would fetch from PyPI, is left out (it only
 patches `requests` and `urllib`, which the app does not use).
@@ -31,10 +33,15 @@ pn.chat.ChatInterface(callback=respond).servable()
 '''
 
 
-def prepare(site: Path, root: Path) -> str:
+def prepare(root: Path) -> str:
     """Lay out the baseline under ``root`` (served as the web root) and return its page's path."""
     import bokeh
     import panel
+
+    import build
+
+    site = root / "site-with-sources"
+    build.build(site, compile_python=False)
 
     out = root / "baseline"
     out.mkdir(parents=True)
