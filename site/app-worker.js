@@ -97,7 +97,9 @@ await render(page_search)
   const [docsJson, renderItems, rootIds] = result.toJs();
   result.destroy();
   status("Starting the app", "drawing", 95);
-  self.postMessage({ type: "render", docs_json: docsJson, render_items: renderItems, root_ids: rootIds });
+  // The page acts only on buttons that carry this token (see localyst.ui._actions).
+  const actionToken = pyodide.pyimport("localyst.ui._actions").TOKEN;
+  self.postMessage({ type: "render", docs_json: docsJson, render_items: renderItems, root_ids: rootIds, action_token: actionToken });
 }
 
 async function linkDocument() {

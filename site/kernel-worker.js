@@ -42,13 +42,38 @@ function lockedDown() {
 }
 
 // The app's stores (conversations, files, settings, a remembered key) and the site's cache
-// share this origin: the code gets no handle on them. Pyodide uses none of these.
+// share this origin, and any store the code could open would keep data across visits and
+// conversations: the code gets no handle on one. This is every entry point Chromium gives a
+// dedicated worker (tests/browser/test_lockdown_storage.py checks it against the browser's
+// own list); what is left are interface objects that cannot be constructed. Pyodide uses
+// none of these. A property that cannot be deleted throws (strict mode): the kernel fails.
+const STORES_ON_SELF = [
+  "indexedDB",
+  "caches",
+  "cookieStore",
+  "BroadcastChannel",
+  "SharedWorker",
+  // The old FileSystem API: PERSISTENT file systems outlive the visit.
+  "webkitRequestFileSystem",
+  "webkitRequestFileSystemSync",
+  "webkitResolveLocalFileSystemURL",
+  "webkitResolveLocalFileSystemSyncURL",
+  "requestFileSystem",
+  "requestFileSystemSync",
+  "resolveLocalFileSystemURL",
+  "resolveLocalFileSystemSyncURL",
+  "FileSystemObserver",
+];
+// storage: quota and the origin private file system; storageBuckets: new buckets, each with
+// its own IndexedDB, Cache Storage and file system.
+const STORES_ON_NAVIGATOR = ["storage", "storageBuckets", "locks", "serviceWorker"];
+
 function dropStorage() {
   const remove = (object, name) => {
     for (let o = object; o; o = Object.getPrototypeOf(o)) delete o[name];
   };
-  for (const name of ["indexedDB", "caches", "cookieStore", "BroadcastChannel"]) remove(self, name);
-  for (const name of ["storage", "locks", "serviceWorker"]) remove(navigator, name);
+  for (const name of STORES_ON_SELF) remove(self, name);
+  for (const name of STORES_ON_NAVIGATOR) remove(navigator, name);
 }
 
 async function start() {

@@ -197,6 +197,7 @@
 
   let worker = null;
   let jsdoc = null;
+  let actionToken = null; // this visit's token for the app's own action buttons (see render)
   let patching = 0;
   let busy = false;
   let queue = [];
@@ -218,6 +219,7 @@
       fail("The page's display library (BokehJS/Panel in vendor/) did not load. Reload the page; if it persists, the site is incomplete.");
       return;
     }
+    actionToken = msg.action_token;
     const docsJson = JSON.parse(msg.docs_json);
     const renderItems = JSON.parse(msg.render_items);
     const rootIds = JSON.parse(msg.root_ids);
@@ -328,10 +330,11 @@
       }
     });
     // The app's own buttons ask for page actions with a data-action attribute; they sit in
-    // Panel's shadow roots, so the click's composed path is searched.
+    // Panel's shadow roots, so the click's composed path is searched. Only a button with
+    // this visit's token is the app's: one that came in output or model text does nothing.
     document.addEventListener("click", (event) => {
       const target = event.composedPath().find((node) => node.dataset && node.dataset.action);
-      if (!target) return;
+      if (!target || !actionToken || target.dataset.token !== actionToken) return;
       if (target.dataset.action === "add-files") picker.click();
       else if (target.dataset.action === "restore-backup") $("backup-picker").click();
       else if (target.dataset.action === "copy") {

@@ -1,8 +1,10 @@
-"""A proxy that records every request aimed off this machine and refuses it.
+"""A proxy that records every request aimed off this machine and refuses it, and a
+witness on another loopback address.
 
 Chromium is started with this as its proxy. Loopback requests bypass proxies, so they go
 straight to the test servers; anything else — from the page, a worker or the service
-worker, whatever API made it — arrives here, is recorded and is answered 403.
+worker, whatever API made it — arrives here, is recorded and is answered 403. What
+bypasses the proxy to another loopback address reaches ``witness`` (tests/_witness.py).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
+
+from tests._witness import Witness
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class EgressRecorder(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.attempts: list[Attempt] = []
+        self.witness = Witness()
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
 
     @property
@@ -54,8 +59,10 @@ class EgressRecorder(ThreadingHTTPServer):
 
     def start(self) -> "EgressRecorder":
         self._thread.start()
+        self.witness.start()
         return self
 
     def stop(self) -> None:
         self.shutdown()
         self.server_close()
+        self.witness.stop()

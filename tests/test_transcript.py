@@ -21,7 +21,7 @@ from localyst.agent import Agent, AssistantText, CodeFinished, CodeStarted, Envi
 from localyst.kernel import BOKEH_MIME, TABLE_MIME, Kernel
 from localyst.kernel._remote import lost_result
 from localyst.llm import Endpoint
-from localyst.transcript import Transcript, notebook_json, outcome, to_html_report, to_notebook, to_script
+from localyst.transcript import Transcript, notebook_json, outcome, to_html_report, to_notebook, to_script, turns
 from tests.test_agent import ThreadKernel
 from tools.mock_model import Call, MockModel, text, tool_call, tool_calls
 
@@ -514,3 +514,30 @@ def test_a_stored_conversation_is_drawn_again_marked_when_cut_off_and_its_code_r
     assert [type(e).__name__ for e in second.events] == ["AssistantText", "Notice"]
     assert second.events[-1].text == INTERRUPTED
     assert replayable_code(stored) == ["x = 1\nprint(x)"]  # the failed cell is not run again
+
+
+def test_a_stored_record_of_the_wrong_shape_still_opens() -> None:
+    """A record from storage or a crafted backup: entries that are not entries are left
+    out, and a code entry's fields are checked like a fresh result."""
+    link = '<link rel="preconnect" href="http://127.0.0.2:9/">'
+    stored = json.dumps(
+        {
+            "version": 1,
+            "entries": [
+                {"kind": "user", "text": "q", "usage": "lots"},
+                "not an entry",
+                {"kind": "code", "id": 7, "code": "x", "outputs": [{"kind": "display", "data": {"image/png": link}}], "error": {"ename": 1}},
+                {"kind": "magic"},
+                {"kind": "assistant", "text": ["a"]},
+            ],
+        }
+    )
+    transcript = Transcript.from_json(stored)
+    kinds = [entry["kind"] for entry in transcript.entries]
+    assert kinds == ["user", "code", "assistant"]
+    code = transcript.entries[1]
+    assert code["error"]["ename"] == "BadResult" and code["id"] == "7"
+    (turn,) = turns(transcript)
+    assert turn.question == "q"
+    nbformat.validate(nbformat.reads(notebook_json(transcript, "Odd"), as_version=4))
+

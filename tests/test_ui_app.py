@@ -103,3 +103,50 @@ def test_interpreter_settings_reach_the_agent():
     assert app._agent(app.settings.endpoint()) is agent
     app.behaviour.max_steps.value = 4
     assert app._agent(app.settings.endpoint()) is not agent
+
+
+def _html_of(component) -> str:
+    """Every HTML, Markdown and text a component tree shows, joined (its widgets' names too)."""
+    parts = []
+    for obj in component.select(lambda c: isinstance(c, (pn.pane.HTML, pn.pane.Markdown, pn.widgets.Button))):
+        parts.append(str(getattr(obj, "object", None) or getattr(obj, "name", "")))
+    return "\n".join(parts)
+
+
+def test_kernel_text_in_a_cell_is_escaped_and_a_bad_result_keeps_the_turn():
+    """A forged exception name, a malformed output and a result of the wrong shape: each is
+    shown as text and the turn goes on (this is also how a stored conversation is drawn)."""
+    from localyst.agent import CodeFinished, CodeStarted, KernelOutput
+    from localyst.ui._turn import TurnView
+
+    link = '<link rel="preconnect" href="http://127.0.0.2:9/">'
+    view = TurnView(download=lambda path: None)
+    view.handle(CodeStarted("c1", "raise X"))
+    view.handle(KernelOutput("c1", {"kind": "display", "data": {"application/vnd.localyst.table+json": {"shape": [link, 1]}}}))
+    view.handle(KernelOutput("c1", {"kind": "display", "data": {"image/png": f'x">{link}'}}))
+    view.handle(KernelOutput("c1", "not an output"))
+    view.handle(CodeFinished("c1", {"error": {"ename": link, "evalue": "", "traceback": link}, "duration": 0.1, "files": [], "outputs": []}))
+    view.handle(CodeStarted("c2", "1"))
+    view.handle(CodeFinished("c2", {"outputs": "<b>", "files": [{"path": link}]}))
+    shown = _html_of(view.panel)
+    assert "<link" not in shown and "&lt;link" in shown
+    assert shown.count("could not be shown") == 3 and "BadResult" in shown
+
+
+def test_a_bokeh_output_with_code_shows_why_it_is_not_drawn():
+    import json
+    import logging
+
+    from bokeh.embed import json_item
+    from bokeh.models import CustomJSTickFormatter
+    from bokeh.plotting import figure
+
+    from localyst.ui import _outputs
+
+    logging.getLogger("bokeh").setLevel(logging.ERROR)
+    plot = figure()
+    plot.line([1, 2], [3, 4])
+    plot.xaxis.formatter = CustomJSTickFormatter(code="globalThis.pwned = 1; return tick")
+    item = json.loads(json.dumps(json_item(plot)))
+    shown = _outputs.output({"kind": "result", "data": {"text/plain": "figure(...)", "application/vnd.localyst.bokeh+json": item}})
+    assert not shown.select(pn.pane.Bokeh) and "This plot is not drawn" in _html_of(shown)

@@ -2,7 +2,8 @@
 
 Every test that uses ``page`` fails if anything tried to leave 127.0.0.1 (recorded both by
 Playwright and, for workers and anything Playwright does not see, by the refusing proxy
-Chromium is pointed at) or if the site answered any of its own requests with an error.
+Chromium is pointed at, and by a witness on 127.0.0.2 for what bypasses the proxy) or if
+the site answered any of its own requests with an error.
 """
 
 from __future__ import annotations
@@ -134,10 +135,12 @@ def checked_page(browser, site: SiteServer, egress: EgressRecorder, **context_op
     page.requests = requests
     errors_before = len(site.errors)
     attempts_before = len(egress.attempts)
+    witnessed_before = len(egress.witness.connections)
     yield page
     context.close()
     outside = left_the_machine(requests)
     outside += [a for a in egress.attempts[attempts_before:] if not ("." + a.host).endswith(CHROMIUM_HOUSEKEEPING)]
+    outside += [f"a connection to {egress.witness.origin}" for _ in egress.witness.connections[witnessed_before:]]
     assert not outside, f"requests left 127.0.0.1: {outside}"
     missing = site.errors[errors_before:]
     assert not missing, f"the site failed to serve: {missing}"

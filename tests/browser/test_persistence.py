@@ -184,7 +184,9 @@ def test_a_backup_restores_everything_into_a_fresh_profile(browser, site, egress
         shows(second, "Restored 1 conversation")
         shows(second, "Carried.")
         expect(second.locator(".ly-file", has_text="carried.csv")).to_have_count(1, timeout=60_000)
-        assert mock.base_url in second.evaluate(INPUT_VALUES)
+        assert mock.base_url not in second.evaluate(INPUT_VALUES)  # a backup's settings wait for a yes
+        second.get_by_role("button", name="Use the backup's settings").click()
+        expect(second.get_by_placeholder("https://…/v1")).to_have_value(mock.base_url)
 
 
 def test_two_tabs_each_keep_their_own_conversation(page, site, mock):
@@ -209,3 +211,20 @@ def test_two_tabs_each_keep_their_own_conversation(page, site, mock):
     assert any("First tab answered." in t for t in message_texts(page))
     conversation_button(page, "From the second tab").click()
     shows(page, "Second tab answered.")
+
+
+def test_files_code_wrote_outlive_a_restart_and_stay_kept(page, site, mock):
+    """The restart notice says the files are kept: a file code wrote is mounted again in
+    the fresh kernel, and the sync after it does not delete it from storage."""
+    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
+    ready(page)
+    answer(page, mock, "write it", run_code("open('outputs/kept.csv', 'w').write('k\\n7\\n')"), text("Written."), marker="Written.")
+    expect(page.locator(".ly-file", has_text="outputs/kept.csv")).to_have_count(1, timeout=60_000)
+    page.get_by_role("button", name="Restart kernel").click()
+    shows(page, "Python kernel: restarting the kernel…")
+    shows(page, "Python kernel: ready", LOAD_TIMEOUT_MS)
+    turn = answer(page, mock, "read it", run_code("print('read', open('outputs/kept.csv').read().split())"), text("Read."), marker="Read.")
+    assert "read ['k', '7']" in turn
+    page.reload()
+    ready(page)
+    expect(page.locator(".ly-file", has_text="outputs/kept.csv")).to_have_count(1, timeout=60_000)

@@ -21,9 +21,9 @@ SharedArrayBuffer for pyodide.setInterruptBuffer; the worker zeroes it before ea
 an interrupt written while no cell ran stops nothing), and it sends `{type: "failed",
 message}` if start-up fails, `{type: "error", id, message}` if a message could not be handled.
 
-Messages out:
-    {type: "ready", packages: [...], status}  the site packages cells can import; the status
-                                              line while the common ones load ("" when none)
+Messages out (protocol/_kernel.py defines them for the receiving side, and checks them):
+    {type: "ready", status}                   Python is up; the status line while the common
+                                              packages load ("" when none)
     {type: "status", text}                    e.g. "loading pandas…"; "" when done
     {type: "started", id}                     the cell's code begins (its time limit starts)
     {type: "output", id, output}              one Output.as_dict(), while the cell runs
@@ -50,7 +50,7 @@ from typing import Any
 
 from . import _figures, _intake
 from ._kernel import Kernel
-from ._packages import missing_modules
+from ._packages import importable_packages, missing_modules
 
 #: Loaded and imported right after start-up, before any cell: nearly every analysis uses
 #: them, and the person is still typing. Package name -> module to import.
@@ -58,20 +58,6 @@ WARM_UP = {"numpy": "numpy", "pandas": "pandas", "matplotlib": "matplotlib.pyplo
 
 #: Posts one message: its JSON text, and a JS Uint8Array to attach as `bytes` (or None).
 Send = Callable[[str, Any], None]
-
-
-def importable_packages(lock: Mapping[str, Any]) -> dict[str, str]:
-    """Import name -> package name for every entry of a pyodide-lock.json that has imports
-    (packages, and standard-library modules Pyodide ships apart, such as sqlite3).
-
-    localyst itself is left out: it is the kernel, already loaded.
-    """
-    available: dict[str, str] = {}
-    for name, entry in lock["packages"].items():
-        if name != "localyst":
-            for module in entry["imports"]:
-                available[module] = name
-    return available
 
 
 class Bridge:
@@ -88,7 +74,7 @@ class Bridge:
         the common packages under one status line: cells and files wait for them."""
         warming = [p for p in WARM_UP if p in self.available.values() and p not in _loaded_packages()]
         status = f"loading {', '.join(warming)}…" if warming else ""
-        self._post({"type": "ready", "packages": sorted(set(self.available.values())), "status": status})
+        self._post({"type": "ready", "status": status})
         if not warming:
             return
         try:

@@ -7,10 +7,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..protocol import BOKEH_MIME, TABLE_MIME
 from ._truncate import truncate_middle
 
-TABLE_MIME = "application/vnd.localyst.table+json"
-BOKEH_MIME = "application/vnd.localyst.bokeh+json"
 IMAGE_MIMES = ("image/png", "image/jpeg", "image/svg+xml")
 
 

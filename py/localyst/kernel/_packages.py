@@ -7,6 +7,7 @@ import importlib.util
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 
 def imports_of(code: str) -> set[str]:
@@ -86,3 +87,17 @@ def unavailable_message(module: str, available_packages: Iterable[str]) -> str:
         f"No module named '{module}'. This browser kernel can use: {names}; "
         "it cannot install packages from the internet."
     )
+
+
+def importable_packages(lock: Mapping[str, Any]) -> dict[str, str]:
+    """Import name -> package name for every entry of a pyodide-lock.json that has imports
+    (packages, and standard-library modules Pyodide ships apart, such as sqlite3).
+
+    localyst itself is left out: it is the kernel, already loaded.
+    """
+    available: dict[str, str] = {}
+    for name, entry in lock["packages"].items():
+        if name != "localyst":
+            for module in entry["imports"]:
+                available[module] = name
+    return available

@@ -1,16 +1,23 @@
 """The app worker's handle on the kernel worker (site/kernel-worker.js): run cells there,
 interrupt them, and restart the worker when a cell will not stop or the kernel dies.
 
-Browser-only (it makes a JavaScript Worker); the agent loop sees it as a ``KernelLike``.
-The person's files are kept here too, so that a fresh kernel gets them back.
+It talks to the worker through a ``Port`` (kernel/_port.py: a Web Worker in the browser, a
+fake one in tests); the agent loop sees it as a ``KernelLike``. The files the kernel should
+have (the person's, and those code wrote once they are kept) are remembered here too, so
+that a fresh kernel gets them back.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable
+import json
+from collections.abc import Awaitable, Callable
 from typing import Any
+
+from .. import protocol
+from ._packages import importable_packages
+from ._port import Connect, Port, WorkerPort
 
 TIME_LIMIT = 120.0  # seconds a cell may run before it is interrupted
 QUEUE_LIMIT = 300.0  # seconds a cell may wait to start (the kernel warming up, packages loading)
@@ -31,8 +38,7 @@ def lost_result(reason: str) -> dict:
     }
 
 
-#: The kernel's answers to file requests (see _bridge.py).
-FILE_REPLIES = ("file", "file-put", "file-error", "file-deleted", "file-renamed", "files", "inspected", "extracted")
+LOCK = "pyodide/pyodide-lock.json"  # the site's own lock: what cells can import
 
 
 class RemoteKernel:
@@ -45,58 +51,48 @@ class RemoteKernel:
         time_limit: float = TIME_LIMIT,
         grace: float = GRACE,
         on_status: Callable[[str], None] = lambda text: None,
+        connect: Connect = WorkerPort,
+        read_packages: Callable[[], Awaitable[list[str]]] | None = None,
     ) -> None:
         self.script = script
+        self.connect = connect
+        self._read_packages = read_packages or site_packages
         self.time_limit = time_limit
         self.grace = grace
         self.on_status = on_status
-        self.packages: list[str] = []
-        self.files: dict[str, bytes] = {}
+        self.packages: list[str] = []  # from the site's lock, never from the kernel
+        self.files: dict[str, Any] = {}  # path -> bytes or a browser File/Blob: mounted again after a restart
         self.restarts = 0
+        self.dropped = 0  # messages from the kernel that were not of the protocol
         self._ids = itertools.count(1)
         self._pending: dict[int, tuple[asyncio.Future, OnOutput | None]] = {}
         self._started: dict[int, asyncio.Future] = {}
         self._fetches: dict[int, asyncio.Future] = {}
-        self._worker: Any = None
-        self._handler: Any = None
+        self._port: Port | None = None
         self._ready: asyncio.Future | None = None
-        self._buffer: Any = None
         self._watchdog: asyncio.TimerHandle | None = None
+        self._restarting: asyncio.Future | None = None
 
     @property
     def interruptible(self) -> bool:
         """Whether a running cell can be stopped without losing the namespace (needs isolation)."""
-        return self._buffer is not None
+        return self._port is not None and self._port.interruptible
 
     def start(self) -> None:
-        import js
-        from pyodide.ffi import create_proxy
-
         self._ready = asyncio.get_event_loop().create_future()
-        self._worker, said = self._new_worker()
-        self._handler = create_proxy(self._on_message)
-        self._worker.onmessage = self._handler
-        self._worker.onerror = self._handler
-        if getattr(js, "crossOriginIsolated", False):
-            self._buffer = js.Int32Array.new(js.SharedArrayBuffer.new(4))
-            self._post({"type": "interrupt-buffer", "buffer": self._buffer.buffer})
-        for event in said:
-            self._on_message(event)
+        port: Port | None = None
 
-    def _new_worker(self) -> tuple[Any, list]:
-        """A worker for the script, and what it has said so far: the one its host started
-        ahead, while this side loaded (``takeEarlyKernel``, see app-worker.js), or a new one."""
-        import js
+        def hear(fields: Any, payload: Any) -> None:
+            if port is None or port is self._port:  # a replaced worker's last words are not heard
+                self._on_message(fields, payload)
 
-        take = getattr(js, "takeEarlyKernel", None)
-        early = take(self.script) if take is not None else None
-        if early is not None:
-            return early.worker, list(early.messages)
-        return js.Worker.new(self.script), []
+        port = self._port = self.connect(self.script, hear)
 
     async def ready(self) -> None:
         if self._ready is None:
             self.start()
+        if not self.packages:
+            self.packages = await self._read_packages()
         await asyncio.shield(self._ready)
 
     async def run(self, code: str, on_output: OnOutput | None = None) -> dict:
@@ -127,10 +123,8 @@ class RemoteKernel:
 
     def interrupt(self) -> None:
         """Ask the running cell to stop (KeyboardInterrupt); replace the kernel if it does not."""
-        if self._buffer is not None:
-            import js
-
-            js.Atomics.store(self._buffer, 0, 2)
+        if self._port is not None:
+            self._port.interrupt()
         if self._watchdog is None and self._pending:
             loop = asyncio.get_event_loop()
             self._watchdog = loop.call_later(self.grace, self._restart_if_busy)
@@ -138,7 +132,7 @@ class RemoteKernel:
     def _restart_if_busy(self) -> None:
         self._watchdog = None
         if self._pending:
-            asyncio.ensure_future(self.restart("The cell did not stop when interrupted."))
+            self._begin_restart("The cell did not stop when interrupted.")
 
     @property
     def online(self) -> bool:
@@ -152,13 +146,22 @@ class RemoteKernel:
         await self.restart(f"The kernel was restarted: code {state}.")
 
     async def restart(self, reason: str = "The kernel was restarted on request.") -> None:
-        """Replace the worker with a fresh one and mount the files again."""
+        """Replace the worker with a fresh one and mount the files again. One restart at a
+        time: a second reason that comes while one is under way (the time limit and the
+        interrupt's watchdog can both fire) waits for that one instead of starting another."""
+        await asyncio.shield(self._begin_restart(reason))
+
+    def _begin_restart(self, reason: str) -> asyncio.Future:
+        if self._restarting is None or self._restarting.done():
+            self._restarting = asyncio.ensure_future(self._restart(reason))
+        return self._restarting
+
+    async def _restart(self, reason: str) -> None:
         if self._watchdog is not None:
             self._watchdog.cancel()
             self._watchdog = None
-        if self._worker is not None:
-            self._worker.terminate()
-            self._handler.destroy()
+        if self._port is not None:
+            self._port.close()
         for future, _ in self._pending.values():
             if not future.done():
                 future.set_result(lost_result(reason))
@@ -171,10 +174,10 @@ class RemoteKernel:
         self.start()
         await self.ready()
         for path, data in self.files.items():
-            self._send_file(path, data)
+            self._post(self._file_message(path, data))
 
-    async def _request(self, message: dict) -> Any:
-        """Send a file request and wait for its answer (the message, as a JsProxy)."""
+    async def _request(self, message: dict) -> protocol.FileReply:
+        """Send a file request and wait for its (checked) answer."""
         await self.ready()
         call_id = next(self._ids)
         future = asyncio.get_event_loop().create_future()
@@ -203,15 +206,15 @@ class RemoteKernel:
 
     async def list_files(self) -> list[dict]:
         """Every file under /data: path, size and mtime."""
-        return (await self._request({"type": "list-files"})).files.to_py()
+        return (await self._request({"type": "list-files"})).files
 
     async def inspect_file(self, path: str) -> dict:
         """Whether a file can be used ({"problem": ...} if not) and a bounded look inside."""
-        return (await self._request({"type": "inspect-file", "path": path})).info.to_py()
+        return (await self._request({"type": "inspect-file", "path": path})).info
 
     async def extract_zip(self, path: str) -> list[str]:
         """Unpack an archive into a folder beside it; the paths of the files it held."""
-        return (await self._request({"type": "extract-zip", "path": path})).files.to_py()
+        return (await self._request({"type": "extract-zip", "path": path})).files
 
     async def delete_file(self, path: str) -> None:
         await self._request({"type": "delete-file", "path": path})
@@ -219,7 +222,7 @@ class RemoteKernel:
 
     async def rename_file(self, path: str, to: str) -> str:
         """Rename a file; returns its new path (relative to /data)."""
-        renamed = str((await self._request({"type": "rename-file", "path": path, "to": to})).to)
+        renamed = (await self._request({"type": "rename-file", "path": path, "to": to})).to
         if path in self.files:
             self.files[renamed] = self.files.pop(path)
         return renamed
@@ -230,60 +233,81 @@ class RemoteKernel:
         self.files[path] = data
         return int((await self._request(self._file_message(path, data))).size)
 
-    def _send_file(self, path: str, data: Any) -> None:
-        self._post(self._file_message(path, data))
+    def keep(self, path: str, data: Any) -> None:
+        """Remember a file the kernel already has (one code wrote, now kept in storage), so
+        that a restart mounts it again; ``None`` forgets it (it is gone from the kernel)."""
+        if data is None:
+            self.files.pop(path, None)
+        else:
+            self.files[path] = data
 
     @staticmethod
     def _file_message(path: str, data: Any) -> dict:
         if isinstance(data, (bytes, bytearray, memoryview)):
-            from pyodide.ffi import to_js
-
-            return {"type": "put-file", "path": path, "bytes": to_js(data)}
+            return {"type": "put-file", "path": path, "bytes": data}
         return {"type": "put-file", "path": path, "blob": data}
 
     def _post(self, message: dict) -> None:
-        import js
-        from pyodide.ffi import to_js
+        assert self._port is not None
+        self._port.post(message)
 
-        self._worker.postMessage(to_js(message, dict_converter=js.Object.fromEntries))
-
-    def _on_message(self, event: Any) -> None:
-        data = getattr(event, "data", None)
-        if data is None:  # a worker error event: the kernel is gone
-            asyncio.ensure_future(self.restart(f"The kernel crashed ({getattr(event, 'message', 'no details')})."))
+    def _on_message(self, fields: Any, payload: Any) -> None:
+        if fields is None:  # the worker died: ``payload`` says how
+            self._begin_restart(f"The kernel crashed ({payload}).")
             return
-        kind = data.type
-        if kind == "ready":
-            self.packages = list(data.packages.to_py())
+        try:
+            message = protocol.parse_kernel_message(fields, payload)
+        except protocol.Malformed as exc:  # the kernel runs untrusted code: what it forges is dropped
+            self.dropped += 1
+            waiting = self._fetches.get(exc.id) if exc.id is not None else None
+            if waiting is not None and not waiting.done():
+                waiting.set_exception(FileNotFoundError(f"the kernel's answer could not be read ({exc})"))
+            return
+        self._dispatch(message)
+
+    def _dispatch(self, message: Any) -> None:
+        """Act on one checked message (see protocol/_kernel.py for what each means)."""
+        if isinstance(message, protocol.Ready):
             if not self._ready.done():
                 self._ready.set_result(None)
-            self.on_status(str(getattr(data, "status", "")))
-        elif kind == "failed":
-            self.on_status(f"could not start: {data.message}")
+            self.on_status(message.status)
+        elif isinstance(message, protocol.Failed):
+            self.on_status(f"could not start: {message.message}")
             if not self._ready.done():
-                self._ready.set_exception(RuntimeError(f"The Python kernel could not start: {data.message}"))
-        elif kind == "status":
-            self.on_status(str(data.text))
-        elif kind == "started":
-            started = self._started.get(int(data.id))
+                self._ready.set_exception(RuntimeError(f"The Python kernel could not start: {message.message}"))
+        elif isinstance(message, protocol.Status):
+            self.on_status(message.text)
+        elif isinstance(message, protocol.Started):
+            started = self._started.get(message.id)
             if started is not None and not started.done():
                 started.set_result(None)
-        elif kind == "output":
-            entry = self._pending.get(int(data.id))
+        elif isinstance(message, protocol.Output):
+            entry = self._pending.get(message.id)
             if entry and entry[1] is not None:
-                entry[1](data.output.to_py())
-        elif kind == "result":
-            entry = self._pending.get(int(data.id))
+                entry[1](message.output)
+        elif isinstance(message, protocol.Result):
+            entry = self._pending.get(message.id)
             if entry and not entry[0].done():
-                entry[0].set_result(data.result.to_py())
-        elif kind in FILE_REPLIES:
-            future = self._fetches.get(int(data.id)) if getattr(data, "id", None) is not None else None
+                entry[0].set_result(message.result)
+        elif isinstance(message, protocol.FileReply):
+            future = self._fetches.get(message.id)
             if future is not None and not future.done():
-                if kind == "file-error":
-                    future.set_exception(FileNotFoundError(str(data.message)))
+                if message.type == "file-error":
+                    future.set_exception(FileNotFoundError(message.problem))
                 else:
-                    future.set_result(data)
-        elif kind == "error" and getattr(data, "id", None) is not None:
-            entry = self._pending.get(int(data.id))
-            if entry:
-                asyncio.ensure_future(self.restart(f"The kernel failed: {data.message}."))
+                    future.set_result(message)
+        elif isinstance(message, protocol.Error) and message.id is not None:
+            if self._pending.get(message.id):
+                self._begin_restart(f"The kernel failed: {message.message}.")
+
+
+
+async def site_packages() -> list[str]:
+    """The packages cells can import, from the site's own lock (the kernel is not asked:
+    what it says goes into the model's instructions)."""
+    import js
+
+    response = await js.fetch(LOCK)
+    if not response.ok:
+        return []
+    return sorted(set(importable_packages(json.loads(await response.text())).values()))

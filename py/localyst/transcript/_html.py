@@ -8,8 +8,10 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-# Raw HTML in Markdown comes out as text; links keep markdown-it's check of their scheme.
-_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+from ..render import safe_links
+
+# Raw HTML in Markdown comes out as text; links follow the page's rules (render/_markdown.py).
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"]).use(safe_links)
 
 
 def _image_as_text(renderer: Any, tokens: list[Token], index: int, options: Any, env: Any) -> str:

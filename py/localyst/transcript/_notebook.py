@@ -6,10 +6,10 @@ The notebook is written as plain JSON: nbformat itself is not in the browser.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
-from ..kernel import BOKEH_MIME, TABLE_MIME
+from ..protocol import BOKEH_MIME, TABLE_MIME
+from ..render import fenced
 from ._html import table_html
 from ._layout import OUTPUTS_SETUP, reading_order, uses_outputs_folder
 from ._record import Entry, Transcript, outcome
@@ -68,17 +68,11 @@ def _cells(entry: Entry) -> list[dict[str, Any]]:
         return [_markdown(f"**Note:** {entry['text']}")]
     done = outcome(entry)
     if done in NOT_RERUN:
-        return [_markdown(f"{NOT_RERUN[done]}\n\n{_fenced(entry['code'])}")]
+        return [_markdown(f"{NOT_RERUN[done]}\n\n{fenced(entry['code'])}")]
     cell = _code(entry["code"], entry["execution_count"], _outputs(entry))
     if done == "failed":
         cell["metadata"]["tags"] = [RAISES]
     return [_markdown(EDITED), cell] if entry["source"] == "edited" else [cell]
-
-
-def _fenced(code: str) -> str:
-    """A Markdown code block that no run of backticks in the code can close early."""
-    fence = "`" * max(3, max(map(len, re.findall("`+", code)), default=0) + 1)
-    return f"{fence}python\n{code.rstrip()}\n{fence}"
 
 
 def _markdown(text: str) -> dict[str, Any]:

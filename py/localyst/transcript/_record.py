@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..agent import AssistantText, CodeDelta, CodeFinished, CodeStarted, Event, KernelOutput, Notice, TurnEnded, UsageReport
+from ..protocol import clean_result
 
 VERSION = 1
 
@@ -81,10 +82,16 @@ class Transcript:
 
     @classmethod
     def from_json(cls, text: str) -> Transcript:
+        """A stored record, each entry checked: it may come from a crafted backup, and one
+        entry of the wrong shape must not keep the rest of the conversation from opening."""
         data = json.loads(text)
-        if data.get("version") != VERSION:
-            raise ValueError(f"A transcript of version {data.get('version')!r} cannot be read (this is version {VERSION}).")
-        return cls(entries=data["entries"])
+        if not isinstance(data, dict) or data.get("version") != VERSION:
+            version = data.get("version") if isinstance(data, dict) else None
+            raise ValueError(f"A transcript of version {version!r} cannot be read (this is version {VERSION}).")
+        entries = data.get("entries")
+        if not isinstance(entries, list):
+            raise ValueError("The transcript holds no list of entries.")
+        return cls(entries=[clean for clean in map(_checked, entries) if clean is not None])
 
     # ------------------------------------------------------------ the turn being recorded
 
@@ -129,6 +136,35 @@ class Transcript:
             opener[0]["ended"] = event.reason
         if event.reason != "answered":  # an answer is already there, as the reply text
             self._add_notice(event.message, event.reason)
+
+
+def _text(entry: dict[str, Any], key: str) -> str:
+    value = entry.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _checked(entry: Any) -> Entry | None:
+    """An entry in the shape this record writes, or None when it is not one at all."""
+    if not isinstance(entry, dict):
+        return None
+    kind = entry.get("kind")
+    if kind == "user":
+        usage = entry.get("usage") if isinstance(entry.get("usage"), dict) else {}
+        counts = {k: usage[k] if isinstance(usage.get(k), int) and not isinstance(usage[k], bool) else 0 for k in ("prompt", "completion", "total")}
+        ended = entry.get("ended") if isinstance(entry.get("ended"), str) else None
+        return {"kind": "user", "text": _text(entry, "text"), "usage": {**counts, "estimated": bool(usage.get("estimated"))}, "ended": ended}
+    if kind == "assistant":
+        return {"kind": "assistant", "text": _text(entry, "text")}
+    if kind == "notice":
+        return {"kind": "notice", "text": _text(entry, "text"), "reason": entry.get("reason") if isinstance(entry.get("reason"), str) else None}
+    if kind != "code":
+        return None
+    source = entry.get("source") if entry.get("source") in ("tool", "fenced", "edited") else "tool"
+    checked = _code_entry(str(entry.get("id", ""))[:200], source, _text(entry, "code"))
+    checked["state"] = entry.get("state") if entry.get("state") in ("written", "running", "finished") else "finished"
+    result = clean_result({k: entry.get(k) for k in ("execution_count", "outputs", "error", "files")} | {"duration": entry.get("duration") or 0.0})
+    checked.update(result)
+    return checked
 
 
 def outcome(entry: Entry) -> Outcome:

@@ -13,7 +13,7 @@ import re
 from html import escape
 from typing import Any
 
-from ..kernel import BOKEH_MIME, TABLE_MIME
+from ..protocol import BOKEH_MIME, TABLE_MIME
 from ._html import markdown_html, table_html
 from ._layout import reading_order
 from ._record import Entry, Transcript, outcome

@@ -3,12 +3,13 @@ rename or delete it. It only shows and asks; the app does the storing."""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import panel as pn
 
+from ..render import escape
+from ._actions import action_button
 from ._files import FILES_CSS, clock
 
 Act = Callable[[str], Awaitable[None]]
@@ -38,17 +39,25 @@ class ConversationList:
         self.search.param.watch(lambda _event: self._draw(), "value_input")
         self.rows = pn.Column(sizing_mode="stretch_width", margin=(0, 6))
         self.status = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[FILES_CSS], margin=(0, 10))
+        self.question = pn.Column(sizing_mode="stretch_width", margin=0)  # a question that waits for the person
         self.records: list[dict[str, Any]] = []
         self.current = ""
 
     def view(self) -> pn.viewable.Viewable:
         restore = pn.pane.HTML(
-            "<button type='button' class='ly-link' data-action='restore-backup'>Restore a backup…</button>",
+            action_button("restore-backup", "Restore a backup…", "ly-link"),
             stylesheets=[FILES_CSS],
             margin=(2, 10),
         )
         return pn.Column(
-            self.new, self.search, self.rows, self.status, pn.Row(self.backup, restore, margin=0), sizing_mode="stretch_width", margin=0
+            self.new,
+            self.search,
+            self.rows,
+            self.status,
+            self.question,
+            pn.Row(self.backup, restore, margin=0),
+            sizing_mode="stretch_width",
+            margin=0,
         )
 
     def show(self, records: list[dict[str, Any]], current: str) -> None:
@@ -57,7 +66,11 @@ class ConversationList:
 
     def say(self, text: str, problem: bool = False) -> None:
         css = "ly-problem" if problem else "ly-hint"
-        self.status.object = f"<p class='{css}'>{html.escape(text)}</p>" if text else ""
+        self.status.object = f"<p class='{css}'>{escape(text)}</p>" if text else ""
+
+    def ask(self, question: pn.viewable.Viewable | None) -> None:
+        """Show a question under the status (one at a time), or take it away."""
+        self.question.objects = [question] if question is not None else []
 
     def _draw(self) -> None:
         query = (self.search.value_input or "").strip().lower()

@@ -8,9 +8,9 @@ on every later change) and no Bokeh model of its own.
 
 from __future__ import annotations
 
-import html
-
 import panel as pn
+
+from ._actions import action_button
 
 COPY_CSS = """
 button { display: inline-flex; align-items: center; gap: 4px; font: inherit; font-size: 13px;
@@ -27,4 +27,4 @@ def copy_button(text: str, **params) -> pn.pane.HTML:
 
 def copy_markup(text: str) -> str:
     """The button's HTML, for changing what it copies (``pane.object = copy_markup(...)``)."""
-    return f'<button type="button" data-action="copy" data-text="{html.escape(text, quote=True)}">Copy</button>'
+    return action_button("copy", "Copy", text=text)

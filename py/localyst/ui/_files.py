@@ -4,7 +4,6 @@ with what can be done to each (preview, ask about it, download, rename, delete).
 from __future__ import annotations
 
 import asyncio
-import html
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -13,7 +12,10 @@ from typing import Any
 
 import panel as pn
 
+from ..protocol import TABLE_MIME
+from ..render import escape, visible
 from . import _outputs
+from ._actions import action_button
 from ._buttons import once_button
 
 FILES_CSS = """
@@ -100,11 +102,11 @@ class FileRow:
         self.update(info)
 
     def update(self, info: dict[str, Any]) -> None:
-        name = html.escape(self.path)
+        name = escape(visible(self.path))
         output = "<span class='ly-out'>output</span> · " if self.path.startswith(OUTPUTS) else ""
         self.label.object = (
-            f"<div class='ly-file'><b>{name}</b><br><small>{output}{human_size(info['size'])} · "
-            f"{html.escape(kind_of(self.path))} · {clock(info['mtime'])}</small></div>"
+            f"<div class='ly-file'><b>{name}</b><br><small>{output}{escape(human_size(info['size']))} · "
+            f"{escape(kind_of(self.path))} · {escape(clock(info['mtime']))}</small></div>"
         )
 
     async def _on_preview(self, _event) -> None:
@@ -139,39 +141,49 @@ class FileRow:
 
 
 def _problem(text: str) -> pn.pane.HTML:
-    return pn.pane.HTML(f"<p class='ly-problem'>{html.escape(text)}</p>", stylesheets=[FILES_CSS], margin=(0, 4))
+    return pn.pane.HTML(f"<p class='ly-problem'>{escape(text)}</p>", stylesheets=[FILES_CSS], margin=(0, 4))
 
 
 def preview(info: dict[str, Any], extract: Callable[[], Awaitable[None]] | None = None) -> pn.viewable.Viewable:
     """What the kernel's look at a file shows: its tables, a thumbnail, the text's head, or
-    an archive's listing (with a button to unpack it)."""
+    an archive's listing (with a button to unpack it). The look comes from the kernel:
+    every value is escaped, and one not of the expected shape ends in a plain message."""
+    try:
+        return _preview(info, extract)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return _problem("The kernel's look at this file could not be read.")
+
+
+def _preview(info: dict[str, Any], extract: Callable[[], Awaitable[None]] | None) -> pn.viewable.Viewable:
     if info.get("problem"):
-        return _problem(info["problem"])
+        return _problem(str(info["problem"]))
     parts: list[pn.viewable.Viewable] = []
     for table in info.get("tables", []):
         names = [name for name, _ in table["columns"]]
         rows = table.get("rows")
-        spec = {"columns": names, "rows": table["first_rows"], "shape": [rows if rows is not None else len(table["first_rows"]), table["column_count"]], "truncated": True}
-        title = f"<b>{html.escape(str(table['name']))}</b> · " if table.get("name") else ""
-        count = f"{rows:,} rows" if rows is not None else "rows not counted"
-        parts.append(_hint(f"{title}{count} · {table['column_count']} columns"))
-        parts.append(_outputs.table(spec))
+        count = int(table["column_count"])
+        shape = [int(rows) if rows is not None else len(table["first_rows"]), count]
+        spec = {"columns": names, "rows": table["first_rows"], "shape": shape, "truncated": True}
+        title = f"{table['name']} · " if table.get("name") else ""
+        counted = f"{int(rows):,} rows" if rows is not None else "rows not counted"
+        parts.append(_hint(f"{title}{counted} · {count} columns"))
+        parts.append(_outputs.output({"kind": "display", "data": {TABLE_MIME: spec, "text/plain": ""}}))
     if info.get("thumbnail"):
         parts.append(_outputs.image(info["thumbnail"], "image/png"))
-        parts.append(_hint(f"{info['width']} × {info['height']} px · {info['mode']}"))
+        parts.append(_hint(f"{int(info['width'])} × {int(info['height'])} px · {info['mode']}"))
     if info.get("text") is not None and not info.get("tables"):
-        parts.append(_outputs.preformatted(info["text"] + ("\n…" if info.get("truncated") else "")))
+        parts.append(_outputs.preformatted(str(info["text"]) + ("\n…" if info.get("truncated") else "")))
     if "members" in info:
-        listing = "".join(f"{m['path']}  ({human_size(m['size'])})\n" for m in info["members"])
+        listing = "".join(f"{visible(str(m['path']))}  ({human_size(int(m['size']))})\n" for m in info["members"])
         parts.append(_outputs.preformatted(listing or "(empty archive)"))
-        parts.append(_hint(f"{info['member_count']} files, {human_size(info['unpacked_size'])} unpacked"))
+        parts.append(_hint(f"{int(info['member_count'])} files, {human_size(int(info['unpacked_size']))} unpacked"))
         if extract is not None and info["members"]:
             parts.append(once_button("Extract here", "file-zip", extract, button_type="light", margin=(2, 4)))
     return pn.Column(*parts, sizing_mode="stretch_width", margin=0) if parts else _hint("Nothing to preview.")
 
 
-def _hint(markup: str) -> pn.pane.HTML:
-    return pn.pane.HTML(f"<p class='ly-hint'>{markup}</p>", stylesheets=[FILES_CSS], margin=(0, 4))
+def _hint(text: str) -> pn.pane.HTML:
+    return pn.pane.HTML(f"<p class='ly-hint'>{escape(text)}</p>", stylesheets=[FILES_CSS], margin=(0, 4))
 
 
 class FilesPanel:
@@ -198,8 +210,8 @@ class FilesPanel:
 
     def view(self) -> pn.viewable.Viewable:
         add = pn.pane.HTML(
-            "<button type='button' class='ly-add' data-action='add-files'>Add files…</button>"
-            "<p class='ly-hint'>or drop them anywhere on the page, or paste them.</p>",
+            action_button("add-files", "Add files…", "ly-add")
+            + "<p class='ly-hint'>or drop them anywhere on the page, or paste them.</p>",
             stylesheets=[FILES_CSS],
             margin=(4, 10),
         )
@@ -207,7 +219,7 @@ class FilesPanel:
 
     def say(self, text: str) -> None:
         """A line above the list: what went wrong with the last thing done ('' clears it)."""
-        self.message.object = f"<p class='ly-problem'>{html.escape(text)}</p>" if text else ""
+        self.message.object = f"<p class='ly-problem'>{escape(visible(text))}</p>" if text else ""
 
     async def refresh(self) -> None:
         """Read the data folder again: new files appear, gone ones go, sizes and times update.

@@ -19,6 +19,7 @@ from ..transcript import Transcript, mark_interrupted
 from ._conversations import ConversationList
 from ._files import human_size
 from ._page import save
+from ._restore import SettingsQuestion, proposed
 
 if TYPE_CHECKING:
     from .app import LocalystApp
@@ -134,24 +135,32 @@ class Keeper:
                 self._failed(exc, path)
 
     async def sync_files(self) -> None:
-        """Make the stored files match the kernel's: store what code wrote, forget what is gone."""
+        """Make the stored files match the kernel's: store what code wrote, forget what is gone.
+
+        What is stored, the kernel is told to keep: a restart mounts it again, so a file
+        code wrote survives the kernel (and the next sync does not take it for deleted)."""
         if self.store is None:
             return
         import js
 
+        kernel = self.app.kernel
         conversation = self.record["id"]
         try:
-            listing = {info["path"]: info["size"] for info in await self.app.kernel.list_files()}
+            listing = {info["path"]: info["size"] for info in await kernel.list_files()}
             stored = {str(f.path): int(f.size) for f in await self.store.files(conversation)}
             for path, size in listing.items():
                 if stored.get(path) != size:
-                    data = await self.app.kernel.get_file_js(path)
+                    blob = js.Blob.new([await kernel.get_file_js(path)])
                     try:
-                        await self.store.save_file(conversation, path, js.Blob.new([data]), size)
+                        await self.store.save_file(conversation, path, blob, size)
                     except StoreError as exc:
                         self._failed(exc, path)
                         return
-            await self.store.delete_files(conversation, [p for p in stored if p not in listing])
+                    kernel.keep(path, blob)
+            gone = [p for p in stored if p not in listing]
+            await self.store.delete_files(conversation, gone)
+            for path in gone:
+                kernel.keep(path, None)
         except FileNotFoundError:  # the kernel was replaced meanwhile; the next sync catches up
             return
         except StoreError as exc:
@@ -194,20 +203,41 @@ class Keeper:
         save(f"localyst-backup-{time.strftime('%Y-%m-%d')}.zip", data, "application/zip")
 
     async def restore(self, file: Any) -> None:
-        """Put a backup file's conversations back, then show the latest of them."""
+        """Put a backup file's conversations and files back, then show the latest of them.
+
+        Its settings are not applied: a crafted backup would move the endpoint the next
+        question goes to. The person is shown what they would change, and decides."""
         if self.store is None or not await self._leave():
             return
         try:
-            restored = await restore(self.store, bytes((await file.arrayBuffer()).to_py()))
+            restored, settings = await restore(self.store, bytes((await file.arrayBuffer()).to_py()))
             self.records = await self.store.conversations()
-            self.app.apply_settings(await self.store.settings())
         except (ValueError, StoreError) as exc:
-            self.list.say(f"{file.name} was not restored: {exc}", problem=True)
+            self.list.say(f"{file.name} was not restored (nothing in it was kept): {exc}", problem=True)
             return
         if restored:
             await self.open(max(restored, key=lambda record: record["updated"])["id"], leave=False)
+        changed, changes = proposed(self.app, settings)
         count = len(restored)
-        self.list.say(f"Restored {count} conversation{'s' if count != 1 else ''} from {file.name}.")
+        told = f"Restored {count} conversation{'s' if count != 1 else ''} from {file.name}. Its settings were not applied"
+        if changes:
+            self.list.say(f"{told}: see below what they would change.")
+            self.list.ask(SettingsQuestion(file.name, changes, lambda: self._use_settings(changed), self._keep_settings).panel)
+        else:
+            self.list.say(f"{told}; none differs from yours.")
+            self.list.ask(None)
+
+    def _use_settings(self, changed: dict[str, Any]) -> None:
+        """Apply what the person confirmed, and keep it as if they had set it by hand
+        (apply_settings does not save: it is also how kept settings come back)."""
+        self.app.apply_settings(changed)
+        self.app._on_setting(None)
+        self.list.ask(None)
+        self.list.say("The backup's settings are in use.")
+
+    def _keep_settings(self) -> None:
+        self.list.ask(None)
+        self.list.say("Your settings were kept.")
 
     # ------------------------------------------------------------ switching
 
@@ -218,17 +248,22 @@ class Keeper:
         if self.app.answering:
             self.list.say("Stop the answer first: a conversation cannot be switched while it runs.", problem=True)
             return False
+        record = next(r for r in self.records if r["id"] == conversation)
+        try:
+            transcript = Transcript.from_json(record["transcript"]) if record["transcript"] else Transcript()
+            history = json.loads(record["history"])
+        except ValueError as exc:
+            self.list.say(f"That conversation could not be read: {exc}", problem=True)
+            return False
         if not await self._hold(conversation, wait):
             self.list.say("That conversation is open in another tab: switch to that tab to go on with it.", problem=True)
             return False
         if leave:
             await self.save()
-        record = next(r for r in self.records if r["id"] == conversation)
         self._stored = True
-        transcript = Transcript.from_json(record["transcript"]) if record["transcript"] else Transcript()
         interrupted = mark_interrupted(transcript)
         self.record = record
-        await self._mount(transcript, json.loads(record["history"]), restart)
+        await self._mount(transcript, history, restart)
         if interrupted:
             await self.save()
         self.list.show(self.records, self.record["id"])

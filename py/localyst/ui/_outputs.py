@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-import html
 import itertools
 from typing import Any
 
 import panel as pn
 
-TABLE_MIME = "application/vnd.localyst.table+json"
-BOKEH_MIME = "application/vnd.localyst.bokeh+json"
+from ..protocol import BOKEH_MIME, TABLE_MIME, UNSHOWABLE, clean_output, is_base64
+from ..render import Refused, escape, safe_bokeh
+from ._actions import action_button
 
 OUTPUT_CSS = """
 pre { margin: 0; padding: 6px 10px; background: #f6f8fa; border-radius: 6px; font-size: 12.5px;
   white-space: pre-wrap; word-break: break-word; max-height: 360px; overflow: auto; }
 pre.stderr { background: #fff6e5; }
 pre.error { background: #fdecec; color: #7a1717; }
+p.unshowable { margin: 2px 0; color: #7a5300; font-size: 12.5px; }
 """
 
 
 def preformatted_markup(text: str, kind: str = "") -> str:
-    return f'<pre class="{kind}">{html.escape(text)}</pre>'
+    return f'<pre class="{kind}">{escape(text)}</pre>'
 
 
 def preformatted(text: str, kind: str = "") -> pn.pane.HTML:
@@ -44,27 +45,36 @@ def table(spec: dict[str, Any]) -> pn.viewable.Viewable:
     return pn.Column(
         pn.widgets.Tabulator(
             frame,
-            titles={name: html.escape(name) for name in names},
+            titles={name: escape(name) for name in names},
             pagination="local",
             page_size=10,
             header_filters=True,
             disabled=True,
             sizing_mode="stretch_width",
         ),
-        pn.pane.HTML(f"<small>{caption}</small>", margin=(0, 5)),
+        pn.pane.HTML(f"<small>{escape(caption)}</small>", margin=(0, 5)),
         sizing_mode="stretch_width",
         css_classes=["ly-table"],
     )
 
 
-def bokeh(item: dict[str, Any]) -> pn.viewable.Viewable:
-    """A live Bokeh (or Panel) object from the kernel, rebuilt from its standalone JSON."""
-    from bokeh.document import Document
+def bokeh(item: dict[str, Any], plain: str) -> pn.viewable.Viewable:
+    """A live Bokeh plot from the kernel, if it holds only what the allow-list takes
+    (render/_bokeh.py); else the plot's text, saying why it is not drawn."""
+    try:
+        return pn.pane.Bokeh(safe_bokeh(item))
+    except Refused as exc:
+        return unshowable(f"This plot is not drawn: {exc}.", plain)
 
-    document = Document.from_json(item["doc"])
-    root = document.roots[0]
-    document.remove_root(root)
-    return pn.pane.Bokeh(root)
+
+def unshowable(reason: str, raw: str) -> pn.viewable.Viewable:
+    """What could not be shown, and why, with its raw text."""
+    return pn.Column(
+        pn.pane.HTML(f'<p class="unshowable">{escape(reason)}</p>', stylesheets=[OUTPUT_CSS], margin=(2, 0)),
+        preformatted(raw),
+        sizing_mode="stretch_width",
+        margin=0,
+    )
 
 
 #: HTML from code is untrusted: it is shown in a frame that may not run scripts, reach the
@@ -75,7 +85,7 @@ FRAME_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-
 def sandboxed_html(markup: str) -> pn.pane.HTML:
     document = f'<meta http-equiv="Content-Security-Policy" content="{FRAME_CSP}">{markup}'
     return pn.pane.HTML(
-        f'<iframe sandbox="" srcdoc="{html.escape(document, quote=True)}" '
+        f'<iframe sandbox="" srcdoc="{escape(document)}" '
         'style="width:100%;min-height:80px;height:240px;border:1px solid #dde3ea;border-radius:6px;background:#fff"></iframe>',
         sizing_mode="stretch_width",
         margin=(2, 0),
@@ -92,18 +102,17 @@ figcaption button { font: inherit; font-size: 12px; margin-top: 2px; padding: 2p
 _images = itertools.count(1)
 
 
-def image(encoded: str, mime: str, figure: str | None = None) -> pn.pane.HTML:
+def image(encoded: str, mime: str, figure: str | None = None) -> pn.viewable.Viewable:
     """An image at its own size (up to the column's width), with a button that saves it: the
     page's loader finds the image beside the button, so its bytes travel only once. A
     matplotlib ``figure`` (its id in the kernel) can also be saved as SVG, drawn on request."""
+    if not is_base64(encoded):
+        return unshowable("This image could not be shown: its data is not base64.", str(encoded)[:200])
     extension = "png" if mime == "image/png" else "jpg"
     stem = f"chart-{next(_images)}"
-    buttons = f'<button type="button" data-action="save-image" data-name="{stem}.{extension}">Download {extension.upper()}</button>'
+    buttons = action_button("save-image", f"Download {extension.upper()}", name=f"{stem}.{extension}")
     if figure:
-        buttons += (
-            f' <button type="button" data-action="save-svg" data-figure="{html.escape(figure, quote=True)}" '
-            f'data-name="{stem}.svg">Download SVG</button>'
-        )
+        buttons += " " + action_button("save-svg", "Download SVG", figure=figure, name=f"{stem}.svg")
     return pn.pane.HTML(
         f'<figure><img src="data:{mime};base64,{encoded}" alt="{stem}"><figcaption>{buttons}</figcaption></figure>',
         stylesheets=[FIGURE_CSS],
@@ -113,13 +122,17 @@ def image(encoded: str, mime: str, figure: str | None = None) -> pn.pane.HTML:
 
 
 def bundle(data: dict[str, Any], metadata: dict[str, Any] | None = None) -> pn.viewable.Viewable:
-    """The richest representation this page can show of one display bundle."""
+    """The richest representation this page can show of one (checked) display bundle."""
+    metadata = metadata or {}
+    plain = str(data.get("text/plain", ""))
+    if UNSHOWABLE in metadata:
+        return unshowable(f"This output could not be shown: {metadata[UNSHOWABLE]}.", plain)
     if TABLE_MIME in data:
         return table(data[TABLE_MIME])
     if BOKEH_MIME in data:
-        return bokeh(data[BOKEH_MIME])
+        return bokeh(data[BOKEH_MIME], plain)
     if "image/png" in data:
-        return image(data["image/png"], "image/png", (metadata or {}).get("figure"))
+        return image(data["image/png"], "image/png", metadata.get("figure"))
     if "image/jpeg" in data:
         return image(data["image/jpeg"], "image/jpeg")
     if "image/svg+xml" in data:
@@ -128,15 +141,20 @@ def bundle(data: dict[str, Any], metadata: dict[str, Any] | None = None) -> pn.v
         return pn.pane.Markdown(data["text/markdown"], sizing_mode="stretch_width")
     if "text/html" in data:
         return sandboxed_html(data["text/html"])
-    return preformatted(str(data.get("text/plain", "")))
+    return preformatted(plain)
 
 
-def output(item: dict[str, Any]) -> pn.viewable.Viewable:
-    """A component for one Output dict from the kernel."""
-    if item["kind"] == "stream":
-        return preformatted(item["text"], "stderr" if item["name"] == "stderr" else "")
-    return bundle(item["data"], item.get("metadata"))
+def output(item: Any) -> pn.viewable.Viewable:
+    """A component for one output, from the kernel or from storage: checked first, and
+    never an exception (what cannot be drawn says so, with its raw text)."""
+    item = clean_output(item)
+    try:
+        if item["kind"] == "stream":
+            return preformatted(item["text"], "stderr" if item["name"] == "stderr" else "")
+        return bundle(item["data"], item["metadata"])
+    except Exception as exc:  # a checked output that still fails to draw: say so, keep the turn
+        return unshowable(f"This output could not be shown ({type(exc).__name__}).", str(item["data"].get("text/plain", "")))
 
 
 def error(error: dict[str, Any]) -> pn.viewable.Viewable:
-    return preformatted(error.get("traceback") or f"{error['ename']}: {error['evalue']}", "error")
+    return preformatted(error["traceback"], "error")

@@ -6,12 +6,12 @@ component per request would cost the loop more than everything else it does."""
 
 from __future__ import annotations
 
-import html
 import json
 from typing import Any
 
 import panel as pn
 
+from ..render import escape
 from ._outputs import OUTPUT_CSS
 
 SENT_CSS = OUTPUT_CSS + """
@@ -47,6 +47,6 @@ class SentLog:
 
     def _render(self) -> None:
         self.content.object = "".join(
-            f"<details><summary>Request {number}</summary><pre>{html.escape(payload)}</pre></details>"
+            f"<details><summary>Request {number}</summary><pre>{escape(payload)}</pre></details>"
             for number, payload in enumerate(self.requests, 1)
         )

@@ -20,6 +20,8 @@ from ..agent import (
     TurnEnded,
     UsageReport,
 )
+from ..protocol import clean_output, clean_result
+from ..render import escape, fenced, visible
 from . import _outputs
 from ._buttons import once_button
 from ._copy import copy_button, copy_markup
@@ -35,11 +37,6 @@ TURN_CSS = """
 .ly-status { color: #5b6878; font-size: 12px; }
 .ly-notice { color: #7a5300; font-size: 13px; }
 """
-
-
-def fenced(code: str) -> str:
-    fence = "````" if "```" in code else "```"
-    return f"{fence}python\n{code}\n{fence}"
 
 
 #: Runs code the person edited, shows its outputs in the given cell, and returns its result.
@@ -126,6 +123,7 @@ class CodeCell:
 
     def add_output(self, item: dict) -> None:
         """Show one kernel output; a stream chunk continues the previous one of the same stream."""
+        item = clean_output(item)
         if item["kind"] == "stream" and self._stream is not None and self._stream[0] == item["name"]:
             name, text, pane = self._stream
             self._stream = (name, text + item["text"], pane)
@@ -140,22 +138,25 @@ class CodeCell:
         self.outputs.clear()
 
     def set_status(self, text: str) -> None:
-        self.status.object = f"<span class='ly-status'>{text}</span>"
+        self.status.object = f"<span class='ly-status'>{escape(text)}</span>"
 
-    def finish(self, result: dict) -> None:
+    def finish(self, result: dict) -> dict:
+        """Show how the run ended (the result is checked again: it may come from storage)."""
         self.actions.visible = self._run_edited is not None
-        error = result.get("error")
-        duration = result.get("duration") or 0.0
+        result = clean_result(result)
+        error = result["error"]
+        duration = result["duration"]
         if error:
             self._stream = None
             self.outputs.append(_outputs.error(error))
             self.set_status(f"✗ {error['ename']} after {duration:.2f} s")
         else:
             self.set_status(f"✓ ran in {duration:.2f} s")
+        return result
 
     def attach_file(self, item: dict, download: Download) -> None:
         """A button that saves a file the cell wrote (read from the kernel when clicked)."""
-        name = PurePosixPath(item["path"]).name
+        name = visible(PurePosixPath(item["path"]).name)
         button = pn.widgets.Button(
             name=f"Download {name} ({item['size']:,} bytes)", button_type="light", icon="download", margin=(4, 0)
         )
@@ -222,7 +223,7 @@ class TurnView:
 
     def wait(self, text: str) -> None:
         """A line saying what the turn is waiting for ('' when nothing)."""
-        self.waiting.object = f"<span class='ly-status'>{text}</span>" if text else ""
+        self.waiting.object = f"<span class='ly-status'>{escape(text)}</span>" if text else ""
 
     def handle(self, event: Event) -> None:
         if not isinstance(event, (AssistantText, CodeDelta)):
@@ -253,9 +254,9 @@ class TurnView:
             self._cell(event.call_id).add_output(event.output)
         elif isinstance(event, CodeFinished):
             cell = self._cell(event.call_id)
-            cell.finish(event.result)
+            result = cell.finish(event.result)
             if self.download is not None:
-                for item in event.result.get("files") or []:
+                for item in result["files"]:
                     cell.attach_file(item, self.download)
         elif isinstance(event, Notice):
             self.add_notice(event.text)

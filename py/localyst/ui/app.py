@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import html
 import sys
 import time
 from typing import Any, AsyncIterator
@@ -13,6 +12,7 @@ import panel as pn
 from ..agent import Agent, CodeFinished, Environment, Event, result_for_model, scan_files
 from ..kernel._intake import MAX_CSV_BYTES
 from ..kernel._remote import RemoteKernel
+from ..render import escape
 from ..transcript import Transcript, notebook_json, replayable_code, to_html_report, to_script, turns
 from ._behaviour import BehaviourPanel
 from ._settings import SettingsPanel
@@ -181,7 +181,7 @@ class LocalystApp:
             shown += " · code may use the internet"
         if not text and not self.kernel.interruptible:
             shown += " (Stop cannot interrupt code: the page is not isolated)"
-        self.kernel_status.object = f"<p class='ly-hint'>Python kernel: {shown}</p>"
+        self.kernel_status.object = f"<p class='ly-hint'>Python kernel: {escape(shown)}</p>"
         if not text:  # ready, perhaps after a restart that lost the outputs: list the files again
             asyncio.ensure_future(self.files.refresh())
 
@@ -369,7 +369,7 @@ class LocalystApp:
                 if error:
                     self.replay_status.object = (
                         f"<p class='ly-hint'>Stopped at cell {number} of {len(code)}: "
-                        f"{html.escape(error['ename'])}: {html.escape(str(error['evalue'])[:200])}</p>"
+                        f"{escape(error['ename'])}: {escape(str(error['evalue'])[:200])}</p>"
                     )
                     return
             self.replay_status.object = f"<p class='ly-hint'>Ran {len(code)} cells again: the variables are back.</p>"

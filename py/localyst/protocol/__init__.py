@@ -1,0 +1,43 @@
+"""The messages between the app and the kernel worker, defined once.
+
+The kernel worker runs code the model wrote, so everything it sends is untrusted data.
+``parse_kernel_message`` turns one raw message into a typed one, or raises ``Malformed``;
+``clean_output`` and ``clean_result`` keep only what the page knows how to show safely,
+and are applied both where a message is received and where a stored record is drawn.
+"""
+
+from ._kernel import (
+    KERNEL_MESSAGES,
+    Error,
+    Failed,
+    FileReply,
+    Malformed,
+    Output,
+    Ready,
+    Result,
+    Started,
+    Status,
+    parse_kernel_message,
+)
+from ._outputs import BOKEH_MIME, TABLE_MIME, UNSHOWABLE, clean_output, clean_result, is_base64, unshowable
+
+__all__ = [
+    "BOKEH_MIME",
+    "Error",
+    "Failed",
+    "FileReply",
+    "KERNEL_MESSAGES",
+    "Malformed",
+    "Output",
+    "Ready",
+    "Result",
+    "Started",
+    "Status",
+    "TABLE_MIME",
+    "UNSHOWABLE",
+    "clean_output",
+    "clean_result",
+    "is_base64",
+    "parse_kernel_message",
+    "unshowable",
+]

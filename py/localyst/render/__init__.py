@@ -1,0 +1,9 @@
+"""One place for how untrusted content meets the page: the Bokeh allow-list, escaping,
+visible names and code fences. Used by the UI and the exports alike."""
+
+from ._bokeh import ALLOWED as BOKEH_ALLOWED
+from ._bokeh import Refused, safe_bokeh
+from ._markdown import safe_links, safe_rendering
+from ._text import escape, fenced, visible
+
+__all__ = ["BOKEH_ALLOWED", "Refused", "escape", "fenced", "safe_bokeh", "safe_links", "safe_rendering", "visible"]
