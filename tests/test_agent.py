@@ -169,7 +169,7 @@ def test_code_streams_in_as_the_model_writes_it(mock: MockModel, kernel: ThreadK
     ended, events, _ = turn(mock, kernel)
     deltas = of(CodeDelta, events)
     assert len(deltas) > 10
-    assert all(d.call_id == "call_s" for d in deltas)
+    assert all(d.cell_id == "cell-1-0" for d in deltas)  # the loop's own name for the cell
     assert all(b.code.startswith(a.code) and len(b.code) > len(a.code) for a, b in zip(deltas, deltas[1:]))
     assert deltas[-1].code == source
     assert events.index(deltas[-1]) < events.index(of(CodeStarted, events)[0])
@@ -192,7 +192,7 @@ def test_two_tool_calls_run_in_order(mock: MockModel, kernel: ThreadKernel) -> N
         text("x + 1 is 21."),
     )
     ended, events, history = turn(mock, kernel)
-    assert [e.call_id for e in of(CodeStarted, events)] == ["c1", "c2"]
+    assert [e.cell_id for e in of(CodeStarted, events)] == ["cell-1-0", "cell-1-1"]
     second = sent(mock, 1)
     assert [c["id"] for c in second[-3]["tool_calls"]] == ["c1", "c2"]
     assert second[-2:] == [
@@ -296,8 +296,8 @@ def test_confirm_before_running_runs_what_is_approved_and_tells_the_model_of_a_r
     )
     asked: list[tuple[str, str]] = []
 
-    async def approve(call_id: str, source: str) -> bool:
-        asked.append((call_id, source))
+    async def approve(cell_id: str, source: str) -> bool:
+        asked.append((cell_id, source))
         return "allowed" in source
 
     ended, events, history = turn(mock, kernel, approve=approve)
@@ -425,7 +425,7 @@ def test_stop_while_a_cell_runs(mock: MockModel, kernel: ThreadKernel) -> None:
     assert kernel.interrupts == 1
     assert events[-1].reason == "stopped"
     finished = of(CodeFinished, events)
-    assert [f.call_id for f in finished] == ["busy"] and finished[0].result["error"]["ename"] == "KeyboardInterrupt"
+    assert [f.cell_id for f in finished] == ["cell-1-0"] and finished[0].result["error"]["ename"] == "KeyboardInterrupt"
     assert history[-2]["tool_call_id"] == "busy" and "started" in history[-2]["content"] and STOPPED_NOTE in history[-2]["content"]
     assert history[-1] == {"role": "tool", "tool_call_id": "next", "content": CANCELLED_NOTE}
     assert_valid(history)

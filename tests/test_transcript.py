@@ -146,7 +146,7 @@ def test_the_record_follows_the_conversation(conversation: Conversation) -> None
     ]
     assert entries[1]["text"] == "Let me look at the file first."
     look, typo, plot, fenced, edited = code_entries(conversation.transcript)
-    assert [c["id"] for c in (look, typo, plot)] == ["call_look", "call_typo", "call_plot"]
+    assert [c["id"] for c in (look, typo, plot)] == ["cell-1-0", "cell-2-0", "cell-3-0"]  # the loop's ids, not the model's
     assert [c["code"] for c in (look, typo, plot, fenced, edited)] == [LOOK, TYPO, PLOT, FENCED, EDITED]
     assert [c["source"] for c in (look, typo, plot, fenced, edited)] == ["tool", "tool", "tool", "fenced", "edited"]
     assert [outcome(c) for c in (look, typo, plot, fenced, edited)] == ["ok", "failed", "ok", "ok", "ok"]
@@ -187,7 +187,7 @@ def test_streamed_outputs_are_joined_as_the_kernel_joins_them(conversation: Conv
     streamed = Transcript()
     for event in first:
         if isinstance(event, CodeFinished):
-            event = CodeFinished(event.call_id, {**event.result, "outputs": []})
+            event = CodeFinished(event.cell_id, {**event.result, "outputs": []})
         streamed.apply(event)
     assert streamed.entries == conversation.transcript.entries[1:6]
 
@@ -541,3 +541,25 @@ def test_a_stored_record_of_the_wrong_shape_still_opens() -> None:
     assert turn.question == "q"
     nbformat.validate(nbformat.reads(notebook_json(transcript, "Odd"), as_version=4))
 
+
+@pytest.mark.parametrize("ids", [("call_0", "call_0", "call_0"), ("", "", ""), (None, None, None)])
+def test_cells_stay_apart_whatever_ids_the_endpoint_sends(tmp_path: Path, ids) -> None:
+    """Some servers repeat one tool-call id at every step, or send none: each cell is still
+    its own in the record, so the script made from it defines everything it uses."""
+    transcript, history = Transcript(), []
+    with MockModel() as mock:
+        mock.script(
+            tool_call("run_python", json.dumps({"code": "base = 40"}), id=ids[0]),
+            tool_call("run_python", json.dumps({"code": "total = base + 2"}), id=ids[1]),
+            tool_call("run_python", json.dumps({"code": "print('total', total)"}), id=ids[2]),
+            text("The total is 42."),
+        )
+        kernel = ThreadKernel(Kernel(tmp_path))
+        run_turn(transcript, Agent(Endpoint(mock.base_url, model="mock-small"), kernel), history, "Add it up.")
+    cells = code_entries(transcript)
+    assert [c["code"] for c in cells] == ["base = 40", "total = base + 2", "print('total', total)"]
+    assert [outcome(c) for c in cells] == ["ok", "ok", "ok"]
+    assert [m["tool_call_id"] for m in history if m["role"] == "tool"][0] == (ids[0] or history[1]["tool_calls"][0]["id"])
+    (tmp_path / "script.py").write_text(to_script(transcript))
+    run = python(["script.py"], tmp_path)
+    assert run.returncode == 0 and "total 42" in run.stdout, run.stderr

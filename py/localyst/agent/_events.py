@@ -3,6 +3,10 @@
 A turn is: RequestSent, then the model's AssistantText and CodeDelta events as they
 stream, UsageReport, then for each piece of code CodeStarted, KernelOutput…, CodeFinished;
 then the next RequestSent (the model continues), and so on until TurnEnded.
+
+A cell's ``cell_id`` is the loop's own, unique within a turn ("cell-<step>-<index>", or
+"fenced-<step>-<block>"); the model's tool-call ids only answer its calls, since some
+endpoints repeat them or send none.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ class AssistantText:
 class CodeDelta:
     """A run_python call growing as the model writes it: ``code`` is everything so far."""
 
-    call_id: str
+    cell_id: str
     code: str
 
 
@@ -44,7 +48,7 @@ class CodeStarted:
     """The code is complete and goes to the kernel. ``source`` is "fenced" when it came from
     a ```python block of the reply text (the text events already showed it)."""
 
-    call_id: str
+    cell_id: str
     code: str
     source: Literal["tool", "fenced"] = "tool"
 
@@ -53,7 +57,7 @@ class CodeStarted:
 class KernelOutput:
     """One output of the running cell: an ``Output.as_dict()`` from the kernel."""
 
-    call_id: str
+    cell_id: str
     output: dict[str, Any]
 
 
@@ -61,7 +65,7 @@ class KernelOutput:
 class CodeFinished:
     """The cell ended; ``result`` is the kernel's CellResult dict (``error`` None on success)."""
 
-    call_id: str
+    cell_id: str
     result: dict[str, Any]
 
 

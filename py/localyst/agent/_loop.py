@@ -4,6 +4,7 @@ or the turn's budget runs out. Plain asyncio: no UI, no Panel."""
 from __future__ import annotations
 
 import asyncio
+import functools
 from dataclasses import dataclass, field
 from collections.abc import Awaitable
 from typing import Any, Callable
@@ -46,8 +47,11 @@ from ._prompt import Mode, system_prompt
 from ._tools import RUN_PYTHON, TOOLS, code_from_arguments, partial_code
 
 OnEvent = Callable[[Event], None]
-#: Asked before each cell runs, with (call id, code): True runs it. For "Confirm before running".
+#: Asked before each cell runs, with (cell id, code): True runs it. For "Confirm before running".
 Approve = Callable[[str, str], Awaitable[bool]]
+#: Makes the message that tells the model what became of one cell (a tool result, or in
+#: fenced mode the person's next message).
+Answer = Callable[[str], Message]
 DECLINED_NOTICE = "Not run: you declined it, and the model was told."
 
 CONTEXT_TOKENS = 100_000
@@ -62,7 +66,8 @@ STOPPED = "Stopped by the person."
 @dataclass
 class _Reply:
     text: str
-    calls: list[tuple[str, str, str]] = field(default_factory=list)  # (id, name, arguments)
+    calls: list[tuple[str, str, str]] = field(default_factory=list)  # (the model's id, name, arguments)
+    cells: list[str] = field(default_factory=list)  # the loop's own id of each call's cell
 
 
 class Agent:
@@ -132,7 +137,7 @@ class _Turn:
                 if self.agent.mode == "tools":
                     if not reply.calls:
                         return self._end("answered", reply.text)
-                    await self._run_calls(reply.calls)
+                    await self._run_calls(reply)
                 else:
                     blocks = python_blocks(reply.text)
                     if not blocks:
@@ -189,7 +194,7 @@ class _Turn:
                     code = partial_code(event.arguments) if event.name == RUN_PYTHON else None
                     if code is not None and code != shown[event.index]:
                         shown[event.index] = code
-                        self.emit(CodeDelta(event.id or _call_id(step, event.index), code))
+                        self.emit(CodeDelta(_cell_id(step, event.index), code))
                 elif isinstance(event, ToolCall):
                     calls.append(event)
                 elif isinstance(event, Usage):
@@ -209,6 +214,7 @@ class _Turn:
         reply = _Reply(
             "".join(text),
             [(c.id or _call_id(step, ordered[i]), c.name, c.arguments) for i, c in enumerate(calls)],
+            [_cell_id(step, ordered[i]) for i in range(len(calls))],
         )
         self._count(usage, messages, reply)
         self.history.append(assistant_message(reply.text, reply.calls))
@@ -226,20 +232,23 @@ class _Turn:
 
     # ------------------------------------------------------------ the kernel
 
-    async def _run_calls(self, calls: list[tuple[str, str, str]]) -> None:
+    async def _run_calls(self, reply: _Reply) -> None:
+        """Run each call's code in its own cell. The model's ids only answer its calls:
+        some endpoints repeat them, or send none, and a cell must never merge with another."""
         images: list[str] = []
-        for call_id, name, arguments in calls:
+        for (call_id, name, arguments), cell_id in zip(reply.calls, reply.cells):
             code = code_from_arguments(arguments) if name == RUN_PYTHON else None
             if code is None:
                 problem = BAD_ARGUMENTS if name == RUN_PYTHON else f"There is no tool `{name}`; the only tool is {RUN_PYTHON}."
                 self.budget.record_failure(problem)
                 self.history.append(tool_message(call_id, problem))
                 continue
-            if not await self._approved(call_id, code, "tool"):
-                self.history.append(tool_message(call_id, DECLINED_NOTE))
+            answer = functools.partial(tool_message, call_id)
+            if not await self._approved(cell_id, code, answer):
+                self.history.append(answer(DECLINED_NOTE))
                 continue
-            result = await self._run_cell(call_id, code, "tool")
-            self.history.append(tool_message(call_id, self._account(result)))
+            result = await self._run_cell(cell_id, code, "tool", answer)
+            self.history.append(answer(self._account(result)))
             images += figures(result)
         if self.agent.send_images and images:
             self.history.append(figures_message(images))
@@ -248,11 +257,12 @@ class _Turn:
         parts: list[str] = []
         images: list[str] = []
         for number, code in enumerate(blocks):
-            call_id = f"fenced-{self.budget.steps}-{number}"
-            if not await self._approved(call_id, code, "fenced"):
+            cell_id = f"fenced-{self.budget.steps}-{number}"
+            answer = functools.partial(output_message, images=[])
+            if not await self._approved(cell_id, code, answer):
                 parts.append(DECLINED_NOTE if len(blocks) == 1 else f"[block {number + 1}]\n{DECLINED_NOTE}")
                 break
-            result = await self._run_cell(call_id, code, "fenced")
+            result = await self._run_cell(cell_id, code, "fenced", answer)
             account = self._account(result)
             parts.append(account if len(blocks) == 1 else f"[block {number + 1}]\n{account}")
             images += figures(result)
@@ -269,33 +279,34 @@ class _Turn:
             text += "\n\n" + SAME_ERROR_NOTE
         return text
 
-    async def _approved(self, call_id: str, code: str, source: str) -> bool:
-        """Whether the person lets this cell run (always, unless they asked to confirm each)."""
+    async def _approved(self, cell_id: str, code: str, answer: Answer) -> bool:
+        """Whether the person lets this cell run (always, unless they asked to confirm each);
+        ``answer`` makes the message that tells the model what became of its code."""
         if self.agent.approve is None:
             return True
         try:
-            approved = await self.agent.approve(call_id, code)
+            approved = await self.agent.approve(cell_id, code)
         except asyncio.CancelledError:
-            self.history.append(tool_message(call_id, CANCELLED_NOTE) if source == "tool" else output_message(CANCELLED_NOTE, []))
+            self.history.append(answer(CANCELLED_NOTE))
             raise
         if not approved:
             self.emit(Notice(DECLINED_NOTICE))
         return approved
 
-    async def _run_cell(self, call_id: str, code: str, source: str) -> dict[str, Any]:
-        self.emit(CodeStarted(call_id, code, source))  # type: ignore[arg-type]
-        run = asyncio.ensure_future(self.agent.kernel.run(code, lambda output: self.emit(KernelOutput(call_id, output))))
+    async def _run_cell(self, cell_id: str, code: str, source: str, answer: Answer) -> dict[str, Any]:
+        self.emit(CodeStarted(cell_id, code, source))  # type: ignore[arg-type]
+        run = asyncio.ensure_future(self.agent.kernel.run(code, lambda output: self.emit(KernelOutput(cell_id, output))))
         try:
             result = await asyncio.shield(run)
         except asyncio.CancelledError:
             self.agent.kernel.interrupt()
             result = await _settle(run)
             if result is not None:
-                self.emit(CodeFinished(call_id, result))
+                self.emit(CodeFinished(cell_id, result))
             account = f"{result_for_model(result, self.agent.output_limit)}\n{STOPPED_NOTE}" if result else CANCELLED_NOTE
-            self.history.append(tool_message(call_id, account) if source == "tool" else output_message(account, []))
+            self.history.append(answer(account))
             raise
-        self.emit(CodeFinished(call_id, result))
+        self.emit(CodeFinished(cell_id, result))
         return result
 
 
@@ -306,6 +317,11 @@ async def _settle(run: asyncio.Future[dict[str, Any]]) -> dict[str, Any] | None:
         run.cancel()
         return None
     return None if run.cancelled() or run.exception() else run.result()
+
+
+def _cell_id(step: int, index: int) -> str:
+    """The loop's own name for the cell of a step's index-th tool call: unique in a turn."""
+    return f"cell-{step}-{index}"
 
 
 def _call_id(step: int, index: int) -> str:

@@ -53,16 +53,16 @@ class Transcript:
         if isinstance(event, AssistantText):
             self._add_text(event.delta)
         elif isinstance(event, CodeDelta):
-            entry = self._code(event.call_id)
+            entry = self._code(event.cell_id)
             if entry["state"] == "written":
                 entry["code"] = event.code
         elif isinstance(event, CodeStarted):
-            entry = self._code(event.call_id)
+            entry = self._code(event.cell_id)
             entry.update(code=event.code, source=event.source, state="running")
         elif isinstance(event, KernelOutput):
-            _append_output(self._code(event.call_id)["outputs"], event.output)
+            _append_output(self._code(event.cell_id)["outputs"], event.output)
         elif isinstance(event, CodeFinished):
-            _finish(self._code(event.call_id), event.result)
+            _finish(self._code(event.cell_id), event.result)
         elif isinstance(event, Notice):
             self._add_notice(event.text, None)
         elif isinstance(event, UsageReport):
@@ -109,11 +109,11 @@ class Transcript:
         else:
             self.entries.append({"kind": "assistant", "text": delta})
 
-    def _code(self, call_id: str) -> Entry:
+    def _code(self, cell_id: str) -> Entry:
         for entry in reversed(self._turn()):
-            if entry["kind"] == "code" and entry["id"] == call_id:
+            if entry["kind"] == "code" and entry["id"] == cell_id:
                 return entry
-        entry = _code_entry(call_id, "tool", "")
+        entry = _code_entry(cell_id, "tool", "")
         self.entries.append(entry)
         return entry
 
@@ -177,10 +177,10 @@ def outcome(entry: Entry) -> Outcome:
     return "failed" if error else "ok"
 
 
-def _code_entry(call_id: str, source: str, code: str) -> Entry:
+def _code_entry(cell_id: str, source: str, code: str) -> Entry:
     return {
         "kind": "code",
-        "id": call_id,
+        "id": cell_id,
         "source": source,
         "code": code,
         "state": "written",

@@ -43,15 +43,15 @@ def _events(entry: Entry) -> list[Event]:
         return [Notice(entry["text"])]
     if entry["kind"] != "code":
         return []
-    call_id = f"{entry['source']}-{entry['id']}"
-    events: list[Event] = [CodeStarted(call_id, entry["code"], "tool" if entry["source"] == "edited" else entry["source"])]
+    cell_id = f"{entry['source']}-{entry['id']}"
+    events: list[Event] = [CodeStarted(cell_id, entry["code"], "tool" if entry["source"] == "edited" else entry["source"])]
     if entry["state"] == "written":
         return events
-    events += [KernelOutput(call_id, output) for output in entry["outputs"]]
+    events += [KernelOutput(cell_id, output) for output in entry["outputs"]]
     result = {"outputs": [], "error": entry["error"], "duration": entry["duration"], "files": entry["files"]}
     if entry["state"] == "running":
         result["error"] = {"ename": "Interrupted", "evalue": "the page was closed while this ran", "traceback": ""}
-    events.append(CodeFinished(call_id, result))
+    events.append(CodeFinished(cell_id, result))
     return events
 
 

@@ -238,22 +238,22 @@ class TurnView:
                 text, value = self._text, self._text_value
                 self._throttle.schedule("text", lambda: setattr(text, "object", value))
         elif isinstance(event, CodeDelta):
-            fresh = event.call_id not in self._cells
-            cell = self._cell(event.call_id)
+            fresh = event.cell_id not in self._cells
+            cell = self._cell(event.cell_id)
             if fresh:
                 cell.set_code(event.code)
             else:
-                self._throttle.schedule(event.call_id, lambda: cell.set_code(event.code))
+                self._throttle.schedule(event.cell_id, lambda: cell.set_code(event.code))
         elif isinstance(event, CodeStarted):
-            cell = self._cell(event.call_id)
+            cell = self._cell(event.cell_id)
             if event.source == "fenced":
                 cell.card.collapsed = True
             cell.set_code(event.code)
             cell.set_status("running…")
         elif isinstance(event, KernelOutput):
-            self._cell(event.call_id).add_output(event.output)
+            self._cell(event.cell_id).add_output(event.output)
         elif isinstance(event, CodeFinished):
-            cell = self._cell(event.call_id)
+            cell = self._cell(event.cell_id)
             result = cell.finish(event.result)
             if self.download is not None:
                 for item in result["files"]:
@@ -279,10 +279,10 @@ class TurnView:
         """Render at once what is still waiting for the next throttled render."""
         self._throttle.flush()
 
-    async def approve(self, call_id: str, code: str) -> bool:
+    async def approve(self, cell_id: str, code: str) -> bool:
         """Ask the person whether a cell may run (the "Confirm before running" setting)."""
         self._throttle.flush()
-        cell = self._cell(call_id)
+        cell = self._cell(cell_id)
         cell.set_code(code)
         self.wait("")
         return await cell.ask_to_run()
@@ -303,8 +303,8 @@ class TurnView:
         else:
             self.body.append(component)
 
-    def _cell(self, call_id: str) -> CodeCell:
-        if call_id not in self._cells:
+    def _cell(self, cell_id: str) -> CodeCell:
+        if cell_id not in self._cells:
             self._text = None
             if self._spare is not None:
                 cell, self._spare = self._spare, None
@@ -312,8 +312,8 @@ class TurnView:
             else:
                 cell = CodeCell(run_edited=self.run_edited)
                 self.body.append(cell.card)
-            self._cells[call_id] = cell
-        return self._cells[call_id]
+            self._cells[cell_id] = cell
+        return self._cells[cell_id]
 
     def _prepare_spare(self) -> None:
         """Make the next code cell while the request is out, once the loop is free."""

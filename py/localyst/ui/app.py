@@ -288,8 +288,8 @@ class LocalystApp:
             self._agents = {key: Agent(endpoint, self.kernel, approve=approve, **options)}
         return self._agents[key]
 
-    async def _approve(self, call_id: str, code: str) -> bool:
-        return self._view is not None and await self._view.approve(call_id, code)
+    async def _approve(self, cell_id: str, code: str) -> bool:
+        return self._view is not None and await self._view.approve(cell_id, code)
 
     def _user_message(self, text: str) -> dict:
         """The person's message, with a note when the kernel lost its variables since the last turn."""
