@@ -147,3 +147,22 @@ def test_links_go_only_to_outside_addresses_the_hover_shows(text, href) -> None:
         assert "<a " not in html
     else:
         assert f'<a href="{href}" target="_blank" rel="noopener noreferrer">' in html
+
+
+def test_html_from_code_keeps_its_tables_and_styles_and_loses_what_connects() -> None:
+    from localyst.render import clean_html
+
+    pd = pytest.importorskip("pandas")
+    table = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}).to_html()
+    assert clean_html(table).count("<td>") == table.count("<td>")
+    styled = '<style>.x { color: red }</style><div class="x" style="text-align: right">kept</div>'
+    assert clean_html(styled) == styled
+    w = "http://127.0.0.2:9"
+    hostile = (
+        f'<link rel="preconnect" href="{w}/a"><iframe src="{w}/b"></iframe><noscript><link rel="preconnect" href="{w}/c"></noscript>'
+        f'<svg><foreignObject><link rel="preconnect" href="{w}/d"></foreignObject></svg><math><mtext><link rel="preconnect" href="{w}/e"></mtext></math>'
+        f'<meta http-equiv="refresh" content="0;url={w}/f"><object data="{w}/g"></object><embed src="{w}/h"><base href="{w}/">'
+        '<b onclick="parent.pwned=1">text stays</b>'
+    )
+    cleaned = clean_html(hostile)
+    assert "127.0.0.2" not in cleaned and "onclick" not in cleaned and "<b>text stays</b>" in cleaned

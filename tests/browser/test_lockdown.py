@@ -718,3 +718,28 @@ def test_a_restored_conversation_is_drawn_by_the_same_rules(page, site, egress, 
     shows(page, "This plot is not drawn")
     assert page.evaluate("window.pwned ?? null") is None
     assert page.evaluate(POINTS_AT, egress.witness.origin) == []
+
+
+# The srcdoc of every sandboxed frame in the page (HTML from code is drawn in one).
+FRAME_DOCUMENTS = """() => { const out = []; const walk = (r) => { for (const el of r.querySelectorAll('*')) {
+    if (el.tagName === 'IFRAME') out.push(el.getAttribute('srcdoc') || ''); if (el.shadowRoot) walk(el.shadowRoot); } };
+    walk(document); return out; }"""
+
+
+def test_html_from_code_cannot_connect_from_its_frame(hostile, egress, mock) -> None:
+    """Measured in Chromium 156: in a frame with no script and no fetch allowed, these still
+    open a connection to the host they name with no click. They never reach the frame."""
+    w = egress.witness.origin
+    payloads = [
+        f'<link rel="preconnect" href="{w}/frame-link">',
+        f'<iframe src="{w}/frame-iframe"></iframe>',
+        f'<noscript><link rel="preconnect" href="{w}/frame-noscript"></noscript>',
+        f'<svg><foreignObject><link rel="preconnect" href="{w}/frame-svg"></foreignObject></svg>',
+        f'<math><mtext><link rel="preconnect" href="{w}/frame-math"></mtext></math>',
+    ]
+    code = f"class Page:\n    def _repr_html_(self):\n        return {''.join(payloads) + '<b>FRAME-MARK</b>'!r}\nPage()"
+    with case(hostile, egress, mock, "html that connects", code):
+        pass
+    documents = [d for d in hostile.evaluate(FRAME_DOCUMENTS) if "FRAME-MARK" in d]
+    assert documents, "the HTML output is not in a frame"
+    assert all(w not in d for d in documents), documents

@@ -3,7 +3,8 @@ visible names and code fences. Used by the UI and the exports alike."""
 
 from ._bokeh import ALLOWED as BOKEH_ALLOWED
 from ._bokeh import Refused, safe_bokeh
+from ._html import clean_html
 from ._markdown import safe_links, safe_rendering
 from ._text import escape, fenced, visible
 
-__all__ = ["BOKEH_ALLOWED", "Refused", "escape", "fenced", "safe_bokeh", "safe_links", "safe_rendering", "visible"]
+__all__ = ["BOKEH_ALLOWED", "Refused", "clean_html", "escape", "fenced", "safe_bokeh", "safe_links", "safe_rendering", "visible"]

@@ -14,6 +14,7 @@ from html import escape
 from typing import Any
 
 from ..protocol import BOKEH_MIME, TABLE_MIME
+from ..render import clean_html
 from ._html import markdown_html, table_html
 from ._layout import reading_order
 from ._record import Entry, Transcript, outcome
@@ -121,6 +122,6 @@ def _bundle(data: dict[str, Any]) -> str:
     if isinstance(data.get("text/markdown"), str):
         return f"<div class='answer'>{markdown_html(data['text/markdown'])}</div>"
     if isinstance(data.get("text/html"), str):
-        document = escape(POLICY_META + data["text/html"], quote=True)
+        document = escape(POLICY_META + clean_html(data["text/html"]), quote=True)
         return f"<iframe sandbox title='HTML output' srcdoc=\"{document}\"></iframe>"
     return f"<pre>{escape(str(data.get('text/plain', '')))}</pre>"

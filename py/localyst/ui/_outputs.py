@@ -8,7 +8,7 @@ from typing import Any
 import panel as pn
 
 from ..protocol import BOKEH_MIME, TABLE_MIME, UNSHOWABLE, clean_output, is_base64
-from ..render import Refused, escape, safe_bokeh
+from ..render import Refused, clean_html, escape, safe_bokeh
 from ._actions import action_button
 
 OUTPUT_CSS = """
@@ -77,13 +77,14 @@ def unshowable(reason: str, raw: str) -> pn.viewable.Viewable:
     )
 
 
-#: HTML from code is untrusted: it is shown in a frame that may not run scripts, reach the
-#: network or touch the page (sandbox without allow-scripts/same-origin, and a CSP).
+#: HTML from code is untrusted: it is cleaned (render/_html.py) and shown in a frame that may
+#: not run scripts, reach the network or touch the page (sandbox without allow-scripts or
+#: same-origin, and a CSP).
 FRAME_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:"
 
 
 def sandboxed_html(markup: str) -> pn.pane.HTML:
-    document = f'<meta http-equiv="Content-Security-Policy" content="{FRAME_CSP}">{markup}'
+    document = f'<meta http-equiv="Content-Security-Policy" content="{FRAME_CSP}">{clean_html(markup)}'
     return pn.pane.HTML(
         f'<iframe sandbox="" srcdoc="{escape(document)}" '
         'style="width:100%;min-height:80px;height:240px;border:1px solid #dde3ea;border-radius:6px;background:#fff"></iframe>',
