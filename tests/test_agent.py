@@ -512,3 +512,28 @@ def test_a_refused_request_ends_the_turn_with_an_explanation(mock: MockModel, ke
     assert ended.reason == "error" and ended.problem is not None and ended.problem.title == "An API key is needed"
     assert ended.message.startswith("An API key is needed.")
     assert history == ASK
+
+
+@pytest.mark.parametrize(
+    ("said", "switches"),
+    [
+        ("registry.ollama.ai/library/llama2:latest does not support tools", True),
+        ("tools param requires --jinja flag", True),
+        ('"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set', True),
+        ("Unrecognized request argument supplied: tools", True),
+        ("Invalid 'messages[3]': tool_call_id 'call_1' does not match any tool call", False),
+        ("The function name must be a string of at most 64 characters", False),
+        ("Invalid value for 'temperature': must be at most 2", False),
+    ],
+)
+def test_only_a_refusal_of_tools_switches_to_fenced_code(mock: MockModel, kernel: ThreadKernel, said: str, switches: bool) -> None:
+    """Any other 400 that mentions a tool or a function is reported, and tools stay on."""
+    mock.script(fault(400, said), text("```python\nprint(1)\n```"), text("Done."))
+
+    async def go() -> tuple[Agent, TurnEnded]:
+        agent = make_agent(mock, kernel)
+        return agent, await agent.run_turn(list(ASK), Environment(), lambda event: None)
+
+    agent, ended = asyncio.run(go())
+    assert (agent.mode == "fenced") is switches
+    assert (ended.reason == "error") is not switches

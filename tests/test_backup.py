@@ -184,7 +184,7 @@ def test_only_what_differs_and_what_a_widget_takes_is_offered(app) -> None:
     changed, changes = proposed(app, settings)
     assert changed == {
         "connection": {"base_url": "http://127.0.0.1:9/v1", "model": "mock-small"},
-        "behaviour": {"Confirm each cell before it runs": False},
+        "behaviour": {"confirm": False},  # kept by key, though the backup named it by its label
         "time_limit": 30,
     }
     assert changes == [
@@ -257,7 +257,7 @@ def test_using_the_backup_s_settings_applies_and_keeps_them_but_holds_the_key_ba
         "http://127.0.0.1:9/v1", "other-model", True, 30
     )
     assert len(saved) == 1 and saved[0]["connection"] == settings["connection"] and saved[0]["time_limit"] == 30
-    assert saved[0]["behaviour"]["Confirm each cell before it runs"] is True
+    assert saved[0]["behaviour"]["confirm"] is True
     assert endpoint.api_key == "" and app.settings.key_prompt.visible  # the key waits for "Send the key there"
     app.settings.send_key.clicks += 1
     assert app.settings.endpoint().api_key == KEY

@@ -150,3 +150,79 @@ def test_a_bokeh_output_with_code_shows_why_it_is_not_drawn():
     item = json.loads(json.dumps(json_item(plot)))
     shown = _outputs.output({"kind": "result", "data": {"text/plain": "figure(...)", "application/vnd.localyst.bokeh+json": item}})
     assert not shown.select(pn.pane.Bokeh) and "This plot is not drawn" in _html_of(shown)
+
+
+def test_the_model_is_told_when_code_may_use_the_internet():
+    from localyst.agent._prompt import system_prompt
+
+    app = LocalystApp()
+    assert "no network access" in system_prompt(app.environment(), "tools")
+    app.kernel.script = "kernel-worker.js?internet=1"  # what allow_internet(True) sets
+    told = system_prompt(app.environment(), "tools")
+    assert "may use the network" in told and "no network access" not in told
+
+
+def test_behaviour_settings_are_kept_by_key_and_old_labels_still_read():
+    from localyst.ui._behaviour import BehaviourPanel
+
+    panel = BehaviourPanel()
+    panel.max_steps.value = 9
+    kept = panel.remembered()
+    assert kept["max_steps"] == 9 and "Steps per turn" not in kept  # a reworded label loses nothing
+    fresh = BehaviourPanel()
+    fresh.restore({"Steps per turn": 7, "Confirm each cell before it runs": True})  # kept by an older version
+    assert fresh.max_steps.value == 7 and fresh.confirm.value is True
+    fresh.restore(kept)
+    assert fresh.max_steps.value == 9
+
+
+def test_conversation_search_reads_the_words_not_the_images():
+    from localyst.agent import AssistantText, CodeFinished, CodeStarted
+    from localyst.transcript import Transcript
+    from localyst.ui._conversations import ConversationList
+
+    async def nothing(*_args):
+        return None
+
+    transcript = Transcript()
+    transcript.add_user("plot the sales")
+    transcript.apply(CodeStarted("c1", "df.plot()"))
+    image = {"kind": "display", "data": {"image/png": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJ", "text/plain": "<Figure>"}, "metadata": {}}
+    transcript.apply(CodeFinished("c1", {"execution_count": 1, "outputs": [image], "error": None, "duration": 0.1, "files": []}))
+    transcript.apply(AssistantText("Sales peak in March."))
+    record = {"id": "a", "title": "Sales", "updated": 1.0, "transcript": transcript.to_json()}
+    conversations = ConversationList(nothing, nothing, nothing, nothing, nothing)
+    conversations.show([record], "")
+
+    def found(query: str) -> int:
+        conversations.search.value_input = query
+        return sum(isinstance(row, pn.Column) for row in conversations.rows.objects)
+
+    assert found("march") == 1 and found("df.plot") == 1 and found("sales") == 1
+    assert found("gkgo") == 0 and found("AAAA") == 0  # inside the image's base64
+
+
+def test_background_work_is_held_until_it_ends_and_a_failure_is_logged(caplog):
+    import asyncio
+    import gc
+
+    from localyst.ui._tasks import background
+
+    done = []
+
+    async def slow():
+        await asyncio.sleep(0.05)
+        done.append(True)
+
+    async def broken():
+        raise RuntimeError("the save failed")
+
+    async def go():
+        background(slow())  # nobody holds the task
+        background(broken())
+        gc.collect()
+        await asyncio.sleep(0.1)
+
+    asyncio.run(go())
+    assert done == [True]
+    assert "background work failed" in caplog.text and "the save failed" in caplog.text

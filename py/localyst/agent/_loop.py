@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import re
 from dataclasses import dataclass, field
 from collections.abc import Awaitable
 from typing import Any, Callable
@@ -329,6 +330,18 @@ def _call_id(step: int, index: int) -> str:
     return f"call_{step}_{index}"
 
 
+#: What servers say when they take no tools at all (Ollama: "… does not support tools";
+#: llama.cpp without --jinja: "tools param requires --jinja flag"; vLLM: "\"auto\" tool
+#: choice requires --enable-auto-tool-choice …"; OpenAI-style: "Unrecognized request
+#: argument supplied: tools"). Any other 400 that names a tool (a bad tool_call_id, say)
+#: is a problem with this request, not a reason to stop using tools.
+_NO_TOOLS = re.compile(
+    r"(does not|doesn't|do not) support (tools|tool calls|tool calling|function calling|functions)"
+    r"|(tools?|tool calls|tool calling|function calling|functions?) (is |are )?(not supported|unsupported|not enabled|not available)"
+    r"|tools? param(eter)? requires|tool[ _]choice requires"
+    r"|(unrecognized|unknown|unexpected|extra)[^.\n]{0,40}\btools\b"
+)
+
+
 def _rejects_tools(exc: openai.BadRequestError) -> bool:
-    message = str(exc).lower()
-    return any(word in message for word in ("tool", "function"))
+    return _NO_TOOLS.search(str(exc).lower()) is not None

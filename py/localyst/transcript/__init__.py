@@ -7,7 +7,7 @@ runs in the browser's worker and in plain CPython alike.
 """
 
 from ._notebook import notebook_json, to_notebook
-from ._record import VERSION, Entry, Outcome, Transcript, outcome
+from ._record import VERSION, Entry, Outcome, Transcript, outcome, readable_text
 from ._replay import INTERRUPTED, Turn, mark_interrupted, replayable_code, turns
 from ._report import to_html_report
 from ._script import to_script
@@ -24,6 +24,7 @@ __all__ = [
     "turns",
     "notebook_json",
     "outcome",
+    "readable_text",
     "to_html_report",
     "to_notebook",
     "to_script",

@@ -167,6 +167,23 @@ def _checked(entry: Any) -> Entry | None:
     return checked
 
 
+def readable_text(stored: str) -> str:
+    """The words of a stored record a person reads: questions, answers, notices, code and
+    what code printed; not images, tables or other data ("" for a record that cannot be read)."""
+    try:
+        entries = Transcript.from_json(stored).entries if stored else []
+    except ValueError:
+        return ""
+    parts: list[str] = []
+    for entry in entries:
+        if entry["kind"] == "code":
+            parts.append(entry["code"])
+            parts += [o["text"] for o in entry["outputs"] if o["kind"] == "stream"]
+        else:
+            parts.append(entry["text"])
+    return "\n".join(parts)
+
+
 def outcome(entry: Entry) -> Outcome:
     """How a code entry went: what decides whether an export runs it again."""
     if entry["state"] == "written":

@@ -25,16 +25,32 @@ class BehaviourPanel:
         self.images = pn.widgets.Checkbox(name="Show charts to the model as images (vision models)", value=False)
         self.confirm = pn.widgets.Checkbox(name="Confirm each cell before it runs", value=False)
 
+    def fields(self) -> dict[str, pn.widgets.Widget]:
+        """Each setting by the name it is kept under (not its label, which may be reworded)."""
+        return {
+            "max_steps": self.max_steps,
+            "max_failures": self.max_failures,
+            "max_tokens": self.max_tokens,
+            "context_tokens": self.context,
+            "mode": self.mode,
+            "send_images": self.images,
+            "confirm": self.confirm,
+        }
+
     def widgets(self) -> tuple[pn.widgets.Widget, ...]:
-        return (self.max_steps, self.max_failures, self.max_tokens, self.context, self.mode, self.images, self.confirm)
+        return tuple(self.fields().values())
 
     def remembered(self) -> dict[str, Any]:
-        return {w.name: w.value for w in self.widgets()}
+        return {key: widget.value for key, widget in self.fields().items()}
+
+    def read(self, kept: dict[str, Any]) -> dict[str, Any]:
+        """Kept settings by key; settings kept before keys were used are found by label."""
+        return {key: kept.get(key, kept.get(widget.name)) for key, widget in self.fields().items() if key in kept or widget.name in kept}
 
     def restore(self, kept: dict[str, Any]) -> None:
-        for widget in self.widgets():
-            if widget.name in kept:
-                widget.value = kept[widget.name]
+        fields = self.fields()
+        for key, value in self.read(kept).items():
+            fields[key].value = value
 
     def options(self) -> dict[str, Any]:
         return {

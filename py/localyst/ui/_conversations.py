@@ -9,6 +9,7 @@ from typing import Any
 import panel as pn
 
 from ..render import escape
+from ..transcript import readable_text
 from ._actions import action_button
 from ._files import FILES_CSS, clock
 
@@ -42,6 +43,7 @@ class ConversationList:
         self.question = pn.Column(sizing_mode="stretch_width", margin=0)  # a question that waits for the person
         self.records: list[dict[str, Any]] = []
         self.current = ""
+        self._searchable: dict[tuple[str, float], str] = {}
 
     def view(self) -> pn.viewable.Viewable:
         restore = pn.pane.HTML(
@@ -74,10 +76,19 @@ class ConversationList:
 
     def _draw(self) -> None:
         query = (self.search.value_input or "").strip().lower()
-        shown = [r for r in self.records if not query or query in r["title"].lower() or query in r["transcript"].lower()]
+        shown = [r for r in self.records if not query or query in self._words(r)]
         self.rows.objects = [self._row(record) for record in shown] or [
             pn.pane.HTML("<p class='ly-hint'>No conversation matches.</p>", stylesheets=[FILES_CSS])
         ]
+
+    def _words(self, record: dict[str, Any]) -> str:
+        """What a search looks in: the title and what a person reads of the conversation,
+        never the data inside it (an image's base64 would match nearly any short query).
+        Kept per version of the record, since the search runs on every keystroke."""
+        key = (record["id"], record["updated"])
+        if key not in self._searchable:
+            self._searchable[key] = f"{record['title']}\n{readable_text(record['transcript'])}".lower()
+        return self._searchable[key]
 
     def _row(self, record: dict[str, Any]) -> pn.viewable.Viewable:
         current = record["id"] == self.current

@@ -20,6 +20,7 @@ from ._conversations import ConversationList
 from ._files import human_size
 from ._page import save
 from ._restore import SettingsQuestion, proposed
+from ._tasks import background
 
 if TYPE_CHECKING:
     from .app import LocalystApp
@@ -101,7 +102,7 @@ class Keeper:
     def save_soon(self) -> None:
         """Save within SAVE_INTERVAL (many events arrive per second while an answer streams)."""
         if self._timer is None and self.store is not None:
-            self._timer = asyncio.get_event_loop().call_later(SAVE_INTERVAL, lambda: asyncio.ensure_future(self.save()))
+            self._timer = asyncio.get_event_loop().call_later(SAVE_INTERVAL, lambda: background(self.save()))
 
     async def keep_key(self, kept: dict[str, str] | None) -> None:
         """Keep the API key on this device (the person's explicit choice), or forget it."""

@@ -57,11 +57,12 @@ def proposed(app: LocalystApp, settings: dict[str, Any]) -> tuple[dict[str, Any]
                 changes.append(Change(labels[name], now[name], value))
         if wanted != now:
             changed["connection"] = wanted
-    behaviour = settings.get("behaviour", {})
-    for widget in app.behaviour.widgets():
-        value = behaviour.get(widget.name)
-        if widget.name in behaviour and accepts(widget, value) and value != widget.value:
-            changed.setdefault("behaviour", {})[widget.name] = value
+    behaviour = app.behaviour.read(settings.get("behaviour", {}))
+    fields = app.behaviour.fields()
+    for key, value in behaviour.items():
+        widget = fields[key]
+        if accepts(widget, value) and value != widget.value:
+            changed.setdefault("behaviour", {})[key] = value
             changes.append(Change(widget.name, widget.value, value))
     limit = settings.get("time_limit")
     if limit is not None and accepts(app.time_limit, limit) and limit != app.time_limit.value:

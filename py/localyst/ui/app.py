@@ -19,6 +19,7 @@ from ._settings import SettingsPanel
 from ._styles import APP_CSS, HEADER_CSS
 from ._files import FILES_CSS, FilesPanel, human_size, safe_name
 from ._keeper import Keeper
+from ._tasks import background
 from ._markdown import lock_down_markdown
 from ._page import save
 from ._turn import TurnView
@@ -112,7 +113,7 @@ class LocalystApp:
         if sys.platform == "emscripten":
             self._on_kernel_status("starting…")
             self.kernel.start()
-            self._starting = asyncio.ensure_future(self._start())
+            self._starting = background(self._start())
 
     async def _start(self) -> None:
         """Bring back what the last visit kept: its settings (or keep the link's) first, so
@@ -130,7 +131,7 @@ class LocalystApp:
     def _on_key(self) -> None:
         """Keep the key on this device, or forget it, as the person chose."""
         if self.keeper.store is not None:
-            asyncio.ensure_future(self.keeper.keep_key(self.settings.kept_key()))
+            background(self.keeper.keep_key(self.settings.kept_key()))
 
     def apply_settings(self, settings: dict) -> None:
         """Take kept settings (a link's own choice of endpoint and model wins)."""
@@ -152,7 +153,7 @@ class LocalystApp:
                 "behaviour": self.behaviour.remembered(),
                 "time_limit": self.time_limit.value,
             }
-            asyncio.ensure_future(self.keeper.save_settings(settings))
+            background(self.keeper.save_settings(settings))
 
     def show_conversation(self, transcript: Transcript, history: list[dict]) -> None:
         """Draw a stored conversation in the chat, in one change of the page."""
@@ -183,7 +184,7 @@ class LocalystApp:
             shown += " (Stop cannot interrupt code: the page is not isolated)"
         self.kernel_status.object = f"<p class='ly-hint'>Python kernel: {escape(shown)}</p>"
         if not text:  # ready, perhaps after a restart that lost the outputs: list the files again
-            asyncio.ensure_future(self.files.refresh())
+            background(self.files.refresh())
 
     async def add_files(self, files: list[tuple[str, int, Any]]) -> None:
         """Put the person's files into the kernel's data folder: (name, size, File or bytes).
@@ -218,7 +219,7 @@ class LocalystApp:
 
     def _on_files_changed(self) -> None:
         self._files_changed = True
-        asyncio.ensure_future(self.keeper.sync_files())
+        background(self.keeper.sync_files())
 
     def _export_button(self, label: str, icon: str) -> pn.widgets.Button:
         button = pn.widgets.Button(name=label, icon=icon, button_type="light", sizing_mode="stretch_width", margin=(2, 10))
@@ -326,13 +327,13 @@ class LocalystApp:
                 self._files = await scan_files(self.kernel)
             except RuntimeError as exc:
                 view.add_notice(f"The files could not be previewed for the model: {exc}")
-        environment = Environment(packages=tuple(self.kernel.packages), files=self._files)
+        environment = self.environment()
         def on_event(event: Event) -> None:
             view.handle(event)
             self.transcript.apply(event)
             self.keeper.save_soon()
             if isinstance(event, CodeFinished) and event.result.get("files"):
-                asyncio.ensure_future(self.files.refresh())
+                background(self.files.refresh())
 
         self.answering = True
         try:
@@ -342,7 +343,7 @@ class LocalystApp:
             raise
         finally:
             self.answering = False
-            asyncio.ensure_future(self._after_turn())
+            background(self._after_turn())
         if ended.reason == "error" and ended.problem is not None:
             failed_silently = view.empty
             view.add_problem(ended.problem.title, ended.problem.detail)
@@ -352,6 +353,11 @@ class LocalystApp:
         if ended.reason != "answered":
             view.add_notice(ended.message)
         return False
+
+    def environment(self) -> Environment:
+        """What the model is told of where its code runs: the site's packages, the files it
+        last looked at, and whether the person let code use the internet."""
+        return Environment(packages=tuple(self.kernel.packages), files=self._files, network=self.kernel.online)
 
     async def _after_turn(self) -> None:
         await self.keeper.save()
@@ -384,7 +390,7 @@ class LocalystApp:
         """Run code the person edited; the model hears about it with their next message."""
         result = await self.kernel.run(code, cell.add_output)
         self.transcript.add_edited_run(code, result)
-        asyncio.ensure_future(self.keeper.save())
+        background(self.keeper.save())
         if result.get("files"):
             for item in result["files"]:
                 cell.attach_file(item, self.files.download)
