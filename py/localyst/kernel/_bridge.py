@@ -8,7 +8,8 @@ Messages in (from the worker's owner):
     {type: "run", id, code}
     {type: "put-file", id?, path, bytes}      bytes: ArrayBuffer or Uint8Array
     {type: "put-file", id?, path, blob}       blob: a File or Blob, written without a copy in Python
-    {type: "get-file", id, path}
+    {type: "get-file", id, path, escape_formulas?}  escape_formulas: a copy of a CSV/TSV/XLSX whose
+                                              formula-like text cells are escaped (see _formulas)
     {type: "zip-outputs", id}                 every file under outputs/, as one ZIP
     {type: "delete-file", id, path}
     {type: "rename-file", id, path, to}
@@ -48,7 +49,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from . import _figures, _intake
+from . import _figures, _formulas, _intake
 from ._kernel import Kernel
 from ._packages import importable_packages, missing_modules
 
@@ -97,7 +98,7 @@ class Bridge:
             else:
                 self._put_file(message.get("id"), message["path"], message["bytes"])
         elif kind == "get-file":
-            self._get_file(message["id"], message["path"])
+            await self._get_file(message["id"], message["path"], bool(message.get("escape_formulas")))
         elif kind == "zip-outputs":
             self._zip_outputs(message["id"])
         elif kind == "delete-file":
@@ -232,10 +233,12 @@ class Bridge:
                     archive.write(path, path.relative_to(outputs).as_posix())
         self._post({"type": "file", "id": file_id, "path": "outputs.zip"}, _to_js(buffer.getvalue()))
 
-    def _get_file(self, file_id: Any, path: str) -> None:
+    async def _get_file(self, file_id: Any, path: str, escape_formulas: bool = False) -> None:
         try:
             target = self._file(path)
-            data = target.read_bytes()
+            if escape_formulas and target.suffix.lower() == ".xlsx":
+                await self._load(["openpyxl"])
+            data = _formulas.escaped_copy(target) if escape_formulas else target.read_bytes()
         except (OSError, ValueError) as exc:
             self._post({"type": "file-error", "id": file_id, "path": path, "message": str(exc)})
             return

@@ -2,8 +2,7 @@
 
 `IPython.display.display` and Bokeh's `show` go to the kernel's display: code written for
 Jupyter does `from IPython.display import display` or `from bokeh.plotting import show`,
-which bind the name when imported. pandas' CSV and Excel writers escape spreadsheet
-formulas (see _formulas).
+which bind the name when imported.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from types import ModuleType
 from typing import Any, Callable
 
 from ._display import display
-from ._formulas import guard_writers
 
 
 def _show_bokeh(obj: Any, *_args: Any, **_kwargs: Any) -> None:
@@ -43,7 +41,6 @@ def _replacing(attribute: str, replacement: Callable[..., Any]) -> Callable[[Mod
 PATCHES: dict[str, Callable[[ModuleType], None]] = {
     "IPython.core.display_functions": _replacing("display", display),
     "bokeh.io.showing": _replacing("show", _show_bokeh),
-    "pandas.core.generic": guard_writers,
 }
 
 

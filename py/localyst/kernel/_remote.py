@@ -192,9 +192,10 @@ class RemoteKernel:
         """The bytes of a file under /data (for example one a cell wrote to outputs/)."""
         return (await self._request({"type": "get-file", "path": path})).bytes.to_bytes()
 
-    async def get_file_js(self, path: str) -> Any:
-        """The same, left in JavaScript (a Uint8Array) for handing to the page."""
-        return (await self._request({"type": "get-file", "path": path})).bytes
+    async def get_file_js(self, path: str, escape_formulas: bool = False) -> Any:
+        """The same, left in JavaScript (a Uint8Array) for handing to the page; with
+        ``escape_formulas``, a copy for spreadsheets whose formula-like text is escaped."""
+        return (await self._request({"type": "get-file", "path": path, "escape_formulas": escape_formulas})).bytes
 
     async def figure_svg(self, figure: str) -> Any:
         """A figure the kernel showed (its metadata's "figure"), as SVG (a Uint8Array)."""

@@ -247,9 +247,12 @@ class FilesPanel:
             self.list.objects = [row.view for row in ordered] or [self.empty]
         self.download_all.visible = any(path.startswith(OUTPUTS) for path in self.rows)
 
-    async def download(self, path: str) -> None:
+    async def download(self, path: str, escape_formulas: bool = False) -> None:
+        """Save a file to the person's machine; ``escape_formulas``: a copy of a CSV or
+        workbook in which a spreadsheet shows formula-like text as text (kernel/_formulas.py)."""
         try:
-            self.save(PurePosixPath(path).name, await self.kernel.get_file_js(path), "application/octet-stream")
+            data = await self.kernel.get_file_js(path, escape_formulas=escape_formulas)
+            self.save(PurePosixPath(path).name, data, "application/octet-stream")
         except FileNotFoundError as exc:
             self.say(f"{path} could not be read: {exc}")
 

@@ -20,6 +20,7 @@ from ..agent import (
     TurnEnded,
     UsageReport,
 )
+from ..kernel._formulas import SPREADSHEET_SUFFIXES
 from ..protocol import clean_output, clean_result
 from ..render import escape, fenced, visible
 from . import _outputs
@@ -30,8 +31,8 @@ from ._sent import SentLog
 #: Seconds between two renders of text or code that is still streaming.
 RENDER_INTERVAL = 0.1
 
-#: Saves a file from the kernel's data folder to the person's machine.
-Download = Callable[[str], Awaitable[None]]
+#: Saves a file from the kernel's data folder to the person's machine: (path, escape_formulas).
+Download = Callable[[str, bool], Awaitable[None]]
 
 TURN_CSS = """
 .ly-status { color: #5b6878; font-size: 12px; }
@@ -155,17 +156,24 @@ class CodeCell:
         return result
 
     def attach_file(self, item: dict, download: Download) -> None:
-        """A button that saves a file the cell wrote (read from the kernel when clicked)."""
-        name = visible(PurePosixPath(item["path"]).name)
-        button = pn.widgets.Button(
-            name=f"Download {name} ({item['size']:,} bytes)", button_type="light", icon="download", margin=(4, 0)
-        )
+        """A button that saves a file the cell wrote (read from the kernel when clicked);
+        for a file a spreadsheet opens, a second one saves a copy with formulas as text."""
+        path = item["path"]
+        name = visible(PurePosixPath(path).name)
+        buttons = [self._download_button(f"Download {name} ({item['size']:,} bytes)", lambda: download(path, False))]
+        if path.lower().endswith(SPREADSHEET_SUFFIXES):
+            buttons.append(self._download_button("For a spreadsheet: formulas as text", lambda: download(path, True), "shield-check"))
+        self.outputs.append(pn.Row(*buttons, margin=0) if len(buttons) > 1 else buttons[0])
+
+    @staticmethod
+    def _download_button(label: str, save: Callable[[], Awaitable[None]], icon: str = "download") -> pn.widgets.Button:
+        button = pn.widgets.Button(name=label, button_type="light", icon=icon, margin=(4, 4, 4, 0))
 
         async def clicked(_event) -> None:
-            await download(item["path"])
+            await save()
 
         button.on_click(clicked)
-        self.outputs.append(button)
+        return button
 
 
 class _Throttle:
