@@ -44,7 +44,7 @@ ALLOWED = frozenset(
     PolyAnnotation Slope Span Whisker Label LabelSet Title ColorBar ContourColorBar Legend LegendItem
     ScaleBar Metric MetricLength ImperialLength ReciprocalMetric ReciprocalMetricLength Angular
     Toolbar ToolProxy GroupByModels GroupByName PanTool WheelZoomTool WheelPanTool BoxZoomTool ZoomInTool
-    ZoomOutTool ResetTool SaveTool CopyTool FullscreenTool UndoTool RedoTool CrosshairTool HoverTool
+    ZoomOutTool ResetTool SaveTool CopyTool FullscreenTool UndoTool RedoTool CrosshairTool HoverTool HelpTool
     BoxSelectTool LassoSelectTool PolySelectTool TapTool RangeTool BoxEditTool FreehandDrawTool
     LineEditTool PointDrawTool PolyDrawTool PolyEditTool ClickPanTool
     PlainText BuiltinIcon TablerIcon
@@ -109,4 +109,6 @@ def safe_bokeh(item: dict[str, Any]) -> Any:
             _check_tooltips(model)
         elif _name(model) == "SaveTool":
             model.filename = None
+        elif _name(model) == "HelpTool":  # a click opens its address: Bokeh's own help, not the kernel's choice
+            model.redirect = type(model)().redirect
     return root
