@@ -519,10 +519,11 @@ MESSAGE_NAMES = list(message_cases("http://127.0.0.2:1"))
 def test_a_forged_kernel_message_is_data_never_markup(hostile, egress, mock, name: str) -> None:
     with case(hostile, egress, mock, f"forged {name}", message_cases(egress.witness.origin)[name]) as turn:
         assert "RESULT forged" in turn
+    found = hostile.evaluate(POINTS_AT, egress.witness.origin)
     # a status line that was forged stays until the kernel says another: say one
     with case(hostile, egress, mock, "status back", forged({"type": "status", "text": ""})):
         pass
-    assert hostile.evaluate(POINTS_AT, egress.witness.origin) == []
+    assert found == []
 
 
 def test_the_package_list_in_the_instructions_is_the_sites_own(hostile, egress, mock) -> None:
