@@ -89,6 +89,32 @@ def egress() -> Iterator[EgressRecorder]:
     recorder.stop()
 
 
+class Relaunching:
+    """The shared Chromium, launched again when it has died (a busy machine can kill it
+    mid-run): each new context comes from a browser that is connected."""
+
+    def __init__(self, playwright, egress: EgressRecorder) -> None:
+        self._playwright, self._egress = playwright, egress
+        self.launches = 0
+        self._browser = self._launch()
+
+    def _launch(self):
+        self.launches += 1
+        return self._playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[*CHROMIUM_ARGS, f"--proxy-server=http://{self._egress.address}"],
+        )
+
+    def new_context(self, **options):
+        if not self._browser.is_connected():
+            self._browser = self._launch()
+        return self._browser.new_context(**options)
+
+    def close(self) -> None:
+        if self._browser.is_connected():
+            self._browser.close()
+
+
 @pytest.fixture(scope="package")
 def browser(egress: EgressRecorder):
     """One Chromium for this package's tests. Package scope, because Playwright's sync API
@@ -99,10 +125,7 @@ def browser(egress: EgressRecorder):
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium package")
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[*CHROMIUM_ARGS, f"--proxy-server=http://{egress.address}"],
-        )
+        browser = Relaunching(pw, egress)
         yield browser
         browser.close()
 
