@@ -66,6 +66,12 @@ class ThreadKernel:
 
         return await loop.run_in_executor(None, work)
 
+    async def scan_files(self, limits: dict[str, int]) -> list[dict[str, Any]]:
+        """The bridge's scan-files answer, from the same intake code, in this process."""
+        from localyst.kernel import _intake
+
+        return _intake.scan(self.kernel.data_dir, **limits)
+
     def interrupt(self) -> None:
         self.interrupts += 1
         if self._thread is not None:

@@ -16,7 +16,8 @@ from typing import Any, Iterator
 
 import pytest
 
-from localyst.agent._scan import SCAN_CODE, parse_scan
+from localyst.agent._scan import SCAN_LIMITS, file_infos
+from localyst.protocol import parse_kernel_message
 from tests.pyodide_node import PyodideNode
 
 pytestmark = pytest.mark.pyodide
@@ -177,15 +178,15 @@ outcome
         assert outcome == f"reading .{fmt} files needs {package}, which this site does not ship"
 
 
-def test_the_agents_scan_runs_as_a_cell(node: PyodideNode, tmp_path: Path) -> None:
+def test_the_scan_the_model_is_given_reads_every_kind_and_checks_out(node: PyodideNode, tmp_path: Path) -> None:
+    """The scan as the bridge answers a scan-files message, read back as the app reads it."""
     put(node, "/data/scanned/shop.db", sqlite_bytes(tmp_path))
     put(node, "/data/scanned/photo.png", image_bytes("PNG"))
     put(node, "/data/scanned/empty.csv", b"")
     node.run("open('/data/outputs/chart.csv', 'w').write('a\\n1\\n')")
-    result = node.run(f"(await kernel.run_async({SCAN_CODE!r})).as_dict()")
-    assert result["error"] is None
-    printed = "".join(o.get("text") or "" for o in result["outputs"] if o.get("name") == "stdout")
-    files = {f.path: f for f in parse_scan(printed)}
+    found = node.run(f"await _intake.load_readers('/data', max_files={SCAN_LIMITS['max_files']})\n_intake.scan('/data', **{SCAN_LIMITS!r})")
+    reply = parse_kernel_message({"type": "scanned", "id": 1, "files": found})
+    files = {f.path: f for f in file_infos(reply.files)}
     assert {"scanned/shop.db", "scanned/photo.png", "scanned/empty.csv"} <= set(files)
     assert not [path for path in files if path.startswith("outputs/")]
     shop = files["scanned/shop.db"]
@@ -193,4 +194,3 @@ def test_the_agents_scan_runs_as_a_cell(node: PyodideNode, tmp_path: Path) -> No
     assert shop.head.startswith('table "orders":\n')
     assert files["scanned/photo.png"].head == "PNG image, 512 × 128 pixels, mode RGB"
     assert files["scanned/empty.csv"].head == "(cannot be used: empty.csv is empty)"
-    assert not [name for name in node.run("list(kernel.namespace)") if "localyst" in name]

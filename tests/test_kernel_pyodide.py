@@ -151,6 +151,25 @@ def test_the_bridge_says_ready_with_its_status_alone(bridge: PyodideNode, built_
     assert {"numpy", "pandas", "matplotlib", "scipy", "sqlite3"} <= packages and "localyst" not in packages
 
 
+def test_the_scan_is_a_message_not_a_cell(bridge: PyodideNode) -> None:
+    """The app asks what the files are with scan-files: no execution count is used, and the
+    answer is one checked message (the file scan once was code printing a marker)."""
+    from localyst.agent._scan import SCAN_LIMITS
+    from localyst.protocol import parse_kernel_message
+
+    def count(cell_id: int) -> int:
+        (result,) = [m for m in exchange(bridge, {"type": "run", "id": cell_id, "code": "1"}) if m["type"] == "result"]
+        return result["result"]["execution_count"]
+
+    exchange(bridge, {"type": "put-file", "id": 20, "path": "scan-me.csv", "bytes": b"a,b\n1,2\n"})
+    before = count(21)
+    (sent,) = exchange(bridge, {"type": "scan-files", "id": 22, "limits": SCAN_LIMITS})
+    reply = parse_kernel_message(sent)
+    entry = next(f for f in reply.files if f["path"] == "scan-me.csv")
+    assert entry["rows"] == 1 and entry["columns"] == [["a", "int64"], ["b", "int64"]]
+    assert count(23) == before + 1
+
+
 def test_a_run_streams_outputs_then_ends_with_its_result(bridge: PyodideNode) -> None:
     sent = exchange(bridge, {"type": "run", "id": 7, "code": "print('one')\nprint('two')\n6 * 7"})
     assert [m["type"] for m in sent] == ["started", "output", "output", "output", "result"]

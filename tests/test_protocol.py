@@ -146,3 +146,11 @@ def test_what_the_real_kernel_sends_passes_unchanged(tmp_path) -> None:
     assert {TABLE_MIME, BOKEH_MIME, "image/png"} <= kinds
     failed = json.loads(kernel.run("1 / 0").to_json())
     assert clean_result(failed) == failed and failed["error"]["ename"] == "ZeroDivisionError"
+
+
+def test_the_scan_the_model_is_told_of_is_checked_entry_by_entry() -> None:
+    good = {"path": "a.csv", "size": 3, "mime": "text/csv", "rows": 1, "columns": [["a", "int64"]], "column_count": 1, "head": "a\n1"}
+    assert parse_kernel_message({"type": "scanned", "id": 1, "files": [good]}).files == [good]
+    for bad in ({**good, "columns": "a"}, {**good, "columns": [["a"]]}, {**good, "rows": "many"}, {**good, "size": -1}, "a.csv"):
+        with pytest.raises(Malformed):
+            parse_kernel_message({"type": "scanned", "id": 1, "files": [bad]})

@@ -184,3 +184,16 @@ def test_a_crashed_worker_is_replaced_once() -> None:
 
     k, workers = asyncio.run(go())
     assert k.restarts == 1 and len(workers.made) == 2
+
+
+def test_a_file_request_the_kernel_could_not_handle_fails_instead_of_waiting() -> None:
+    async def go():
+        k = kernel(workers := Workers())
+        await k.ready()
+        worker = workers.made[0]
+        worker.post = lambda message: worker._say({"type": "error", "id": message["id"], "message": "scan failed"})
+        with pytest.raises(FileNotFoundError, match="scan failed"):
+            await asyncio.wait_for(k.scan_files({"max_files": 5}), 5)
+        return k
+
+    assert asyncio.run(go()).restarts == 0

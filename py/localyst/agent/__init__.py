@@ -22,10 +22,11 @@ from ._events import (
 from ._kernel import KernelLike, result_for_model
 from ._loop import Agent, Approve
 from ._prompt import system_prompt
-from ._scan import SCAN_CODE, scan_files
+from ._scan import SCAN_LIMITS, file_infos, scan_files
 
 __all__ = [
-    "SCAN_CODE",
+    "SCAN_LIMITS",
+    "file_infos",
     "Agent",
     "Approve",
     "AssistantText",

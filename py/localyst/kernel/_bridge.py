@@ -17,6 +17,7 @@ Messages in (from the worker's owner):
     {type: "inspect-file", id, path}          is the file usable, and a bounded look inside
     {type: "extract-zip", id, path}           unpack an archive into a folder named after it
     {type: "figure-svg", id, figure}          a shown figure (metadata.figure) as SVG, as a "file"
+    {type: "scan-files", id, limits}          what the files are, previewed within limits (_intake.scan)
 The JavaScript handles the rest itself: `{type: "interrupt-buffer", buffer}` (a
 SharedArrayBuffer for pyodide.setInterruptBuffer; the worker zeroes it before each run, so
 an interrupt written while no cell ran stops nothing), and it sends `{type: "failed",
@@ -37,6 +38,7 @@ Messages out (protocol/_kernel.py defines them for the receiving side, and check
     {type: "files", id, files: [{path, size, mtime}]}   mtime in seconds since the epoch
     {type: "inspected", id, path, info}       info: _intake.preview()'s dict, or {problem}
     {type: "extracted", id, path, files: [...]}
+    {type: "scanned", id, files: [...]}       _intake.scan()'s entries
 """
 
 from __future__ import annotations
@@ -113,6 +115,8 @@ class Bridge:
             self._extract(message["id"], message["path"])
         elif kind == "figure-svg":
             self._figure_svg(message["id"], message["figure"])
+        elif kind == "scan-files":
+            await self._scan(message["id"], dict(message.get("limits") or {}))
         else:
             raise ValueError(f"the kernel worker does not understand a {kind!r} message")
 
@@ -207,6 +211,12 @@ class Bridge:
             self._post({"type": "file-error", "id": file_id, "path": path, "message": str(exc)})
             return
         self._post({"type": "extracted", "id": file_id, "path": path, "files": [self._relative(folder / f) for f in files]})
+
+    async def _scan(self, file_id: Any, limits: dict[str, Any]) -> None:
+        """The files under the data folder, described for the app (outputs left out)."""
+        known = {name: int(limits[name]) for name in ("max_files", "budget", "rows", "columns", "head_chars") if name in limits}
+        await _intake.load_readers(self.data_dir, max_files=known.get("max_files", 50))
+        self._post({"type": "scanned", "id": file_id, "files": _intake.scan(self.data_dir, **known)})
 
     def _figure_svg(self, file_id: Any, figure: str) -> None:
         try:

@@ -217,6 +217,10 @@ class RemoteKernel:
         """Unpack an archive into a folder beside it; the paths of the files it held."""
         return (await self._request({"type": "extract-zip", "path": path})).files
 
+    async def scan_files(self, limits: dict[str, int]) -> list[dict[str, Any]]:
+        """What the files are, previewed within ``limits`` (agent/_scan.py)."""
+        return (await self._request({"type": "scan-files", "limits": limits})).files
+
     async def delete_file(self, path: str) -> None:
         await self._request({"type": "delete-file", "path": path})
         self.files.pop(path, None)
@@ -298,7 +302,10 @@ class RemoteKernel:
                 else:
                     future.set_result(message)
         elif isinstance(message, protocol.Error) and message.id is not None:
-            if self._pending.get(message.id):
+            waiting = self._fetches.get(message.id)
+            if waiting is not None and not waiting.done():  # a file request the kernel could not handle
+                waiting.set_exception(FileNotFoundError(message.message))
+            elif self._pending.get(message.id):
                 self._begin_restart(f"The kernel failed: {message.message}.")
 
 

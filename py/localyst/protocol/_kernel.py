@@ -87,7 +87,7 @@ class FileReply:
     bytes: Any = None
 
 
-FILE_REPLIES = ("file", "file-put", "file-error", "file-deleted", "file-renamed", "files", "inspected", "extracted")
+FILE_REPLIES = ("file", "file-put", "file-error", "file-deleted", "file-renamed", "files", "inspected", "extracted", "scanned")
 KERNEL_MESSAGES = ("ready", "status", "failed", "started", "output", "result", "error", *FILE_REPLIES)
 
 KernelMessage = Ready | Status | Failed | Started | Output | Result | Error | FileReply
@@ -112,6 +112,28 @@ def _listing(value: Any) -> list[dict[str, Any]]:
     return listing
 
 
+def _scanned(value: Any) -> list[dict[str, Any]]:
+    """The scan's entries: each goes into the model's instructions, so each field is checked."""
+    if not isinstance(value, list) or len(value) > LISTING:
+        raise Invalid("the scan is not a list")
+    entries = []
+    for item in value:
+        if not isinstance(item, dict):
+            raise Invalid("a scanned file is not an object")
+        entry = {"path": _text(item.get("path"), "a path", PATH), "size": _count(item.get("size"), "a size"), "mime": _text(item.get("mime"), "a type", 200)}
+        if item.get("rows") is not None:
+            entry["rows"] = _count(item["rows"], "a row count")
+        columns = item.get("columns", [])
+        if not isinstance(columns, list) or not all(isinstance(c, list) and len(c) == 2 and all(isinstance(p, str) for p in c) for c in columns):
+            raise Invalid("a scanned file's columns are not (name, type) pairs")
+        entry["columns"] = [[_text(n, "a column", SHORT), _text(t, "a type", SHORT)] for n, t in columns]
+        entry["column_count"] = _count(item.get("column_count", 0), "a column count")
+        if item.get("head") is not None:
+            entry["head"] = _text(item["head"], "a preview", 100_000)
+        entries.append(entry)
+    return entries
+
+
 def _paths(value: Any) -> list[str]:
     if not isinstance(value, list) or len(value) > LISTING:
         raise Invalid("the paths are not a list")
@@ -134,6 +156,8 @@ def _file_reply(kind: str, raw: dict[str, Any], payload: Any) -> FileReply:
         reply["files"] = _listing(raw.get("files"))
     elif kind == "extracted":
         reply["files"] = _paths(raw.get("files"))
+    elif kind == "scanned":
+        reply["files"] = _scanned(raw.get("files"))
     elif kind == "inspected":
         info = raw.get("info")
         if not isinstance(info, dict):

@@ -325,7 +325,7 @@ class LocalystApp:
             self._files_changed = False
             try:
                 self._files = await scan_files(self.kernel)
-            except RuntimeError as exc:
+            except (RuntimeError, FileNotFoundError) as exc:
                 view.add_notice(f"The files could not be previewed for the model: {exc}")
         environment = self.environment()
         def on_event(event: Event) -> None:
