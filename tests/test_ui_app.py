@@ -10,13 +10,6 @@ from localyst.ui.app import LocalystApp  # noqa: E402
 from localyst.ui._settings import CUSTOM, preset_for  # noqa: E402
 
 
-def test_the_model_is_told_once_when_the_kernel_lost_its_variables():
-    app = LocalystApp()
-    assert app._user_message("hi") == {"role": "user", "content": "hi"}
-    app.kernel.restarts = 1
-    told = app._user_message("again")["content"]
-    assert "restarted" in told and told.endswith("again")
-    assert app._user_message("third") == {"role": "user", "content": "third"}
 
 
 def test_a_turn_renders_text_code_outputs_and_what_was_sent():
@@ -156,9 +149,9 @@ def test_the_model_is_told_when_code_may_use_the_internet():
     from localyst.agent._prompt import system_prompt
 
     app = LocalystApp()
-    assert "no network access" in system_prompt(app.environment(), "tools")
+    assert "no network access" in system_prompt(app.session.environment(), "tools")
     app.kernel.script = "kernel-worker.js?internet=1"  # what allow_internet(True) sets
-    told = system_prompt(app.environment(), "tools")
+    told = system_prompt(app.session.environment(), "tools")
     assert "may use the network" in told and "no network access" not in told
 
 

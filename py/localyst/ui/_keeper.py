@@ -77,9 +77,9 @@ class Keeper:
         app = self.app
         title = self.record["title"]
         if title == "New conversation":
-            first = next((e["text"] for e in app.transcript.entries if e["kind"] == "user"), "")
+            first = next((e["text"] for e in app.session.transcript.entries if e["kind"] == "user"), "")
             title = " ".join(first.split())[:TITLE_CHARS] or title
-        return {**self.record, "title": title, "transcript": app.transcript.to_json(), "history": json.dumps(app.conversation)}
+        return {**self.record, "title": title, "transcript": app.session.transcript.to_json(), "history": json.dumps(app.session.history)}
 
     async def save(self) -> None:
         """Store the current conversation now (all of it, or, on a full disk, none of it)."""

@@ -9,11 +9,12 @@ from typing import Any, AsyncIterator
 
 import panel as pn
 
-from ..agent import Agent, CodeFinished, Environment, Event, result_for_model, scan_files
+from ..agent import Agent, CodeFinished, Event
 from ..kernel._intake import MAX_CSV_BYTES
 from ..kernel._remote import RemoteKernel
 from ..render import escape
-from ..transcript import Transcript, notebook_json, replayable_code, to_html_report, to_script, turns
+from ..session import Conversation
+from ..transcript import Transcript, notebook_json, to_html_report, to_script, turns
 from ._behaviour import BehaviourPanel
 from ._settings import SettingsPanel
 from ._styles import APP_CSS, HEADER_CSS
@@ -46,7 +47,8 @@ WELCOME = (
 
 
 class LocalystApp:
-    """Owns the widgets of one page, the kernel handle and the conversation sent to the model."""
+    """Owns the widgets of one page and the kernel handle; the conversation is ``session``
+    (session/), which it renders and to which it sends the person's actions."""
 
     def __init__(self, search: str = "") -> None:
         self.settings = SettingsPanel(search)
@@ -68,19 +70,15 @@ class LocalystApp:
         )
         self.time_limit.param.watch(self._on_time_limit, "value")
         self.files = FilesPanel(self.kernel, ask=self._ask_about, save=save, on_change=self._on_files_changed)
-        self.transcript = Transcript()
+        self.session = Conversation(self.kernel)
         self.exports = [
             self._export_button("Notebook (.ipynb)", "notebook"),
             self._export_button("Script (.py)", "file-code"),
             self._export_button("Report (.html)", "file-text"),
         ]
-        self._files: tuple = ()
-        self._files_changed = False
         self.behaviour = BehaviourPanel()
-        self.conversation: list[dict] = []
         self._view: TurnView | None = None  # the turn being answered: where "Confirm before running" asks
         self._agents: dict[tuple[str, ...], Agent] = {}
-        self._restarts_told = 0
         self.chat = pn.chat.ChatInterface(
             callback=self._respond,
             callback_user=ASSISTANT,
@@ -157,9 +155,7 @@ class LocalystApp:
 
     def show_conversation(self, transcript: Transcript, history: list[dict]) -> None:
         """Draw a stored conversation in the chat, in one change of the page."""
-        self.transcript, self.conversation = transcript, history
-        # A conversation brought back runs in a fresh kernel: the model must not count on its variables.
-        self._restarts_told = self.kernel.restarts - 1 if history else self.kernel.restarts
+        self.session = Conversation(self.kernel, transcript, history)
         params = MESSAGE_PARAMS
         messages = [pn.chat.ChatMessage(WELCOME, user=NOTICE, avatar="L", **params)]
         for turn in turns(transcript):
@@ -174,7 +170,7 @@ class LocalystApp:
 
     def files_changed(self) -> None:
         """The files differ from what the model last heard of."""
-        self._files_changed = True
+        self.session.files_changed = True
 
     def _on_kernel_status(self, text: str) -> None:
         shown = text or "ready"
@@ -210,7 +206,7 @@ class LocalystApp:
                 except FileNotFoundError as exc:
                     problems.append(f"{clean} could not be added: {exc}")
                 else:
-                    self._files_changed = True
+                    self.files_changed()
                     if problem:
                         problems.append(f"{clean}: {problem}")
         self.files.say("\n".join(problems))
@@ -218,7 +214,7 @@ class LocalystApp:
         await self.keeper.sync_files()
 
     def _on_files_changed(self) -> None:
-        self._files_changed = True
+        self.files_changed()
         background(self.keeper.sync_files())
 
     def _export_button(self, label: str, icon: str) -> pn.widgets.Button:
@@ -231,11 +227,11 @@ class LocalystApp:
         stamp = time.strftime("%Y-%m-%d %H.%M")
         title = f"Localyst analysis {stamp}"
         if label.startswith("Notebook"):
-            save(f"{title}.ipynb", notebook_json(self.transcript, title), "application/x-ipynb+json")
+            save(f"{title}.ipynb", notebook_json(self.session.transcript, title), "application/x-ipynb+json")
         elif label.startswith("Script"):
-            save(f"{title}.py", to_script(self.transcript), "text/x-python")
+            save(f"{title}.py", to_script(self.session.transcript), "text/x-python")
         else:
-            save(f"{title}.html", to_html_report(self.transcript, title=title), "text/html")
+            save(f"{title}.html", to_html_report(self.session.transcript, title=title), "text/html")
 
     async def page_action(self, action: dict) -> None:
         """Actions of buttons drawn as HTML (saving a chart as SVG, restoring a backup), and
@@ -292,21 +288,13 @@ class LocalystApp:
     async def _approve(self, cell_id: str, code: str) -> bool:
         return self._view is not None and await self._view.approve(cell_id, code)
 
-    def _user_message(self, text: str) -> dict:
-        """The person's message, with a note when the kernel lost its variables since the last turn."""
-        if self.kernel.restarts > self._restarts_told:
-            self._restarts_told = self.kernel.restarts
-            text = f"[The Python kernel was restarted since the last turn: earlier variables are gone; files in /data remain.]\n\n{text}"
-        return {"role": "user", "content": text}
-
     async def _respond(self, contents: Any, user: str, instance: pn.chat.ChatInterface) -> AsyncIterator[Any]:
         endpoint = self.settings.endpoint()
         problem = self.settings.missing(endpoint)
         if problem:
             yield {"user": NOTICE, "avatar": "L", "object": problem}
             return
-        self.conversation.append(self._user_message(str(contents)))
-        self.transcript.add_user(str(contents))
+        self.session.ask(str(contents))
         await self.keeper.save()  # kept before it is sent
         view = self._turn_view()
         yield view.panel
@@ -320,24 +308,21 @@ class LocalystApp:
         if not self.kernel.packages:
             view.wait("starting Python…")
             await self.kernel.ready()
-        if self._files_changed:
+        if self.session.files_changed:
             view.wait("looking at your files…")
-            self._files_changed = False
-            try:
-                self._files = await scan_files(self.kernel)
-            except (RuntimeError, FileNotFoundError) as exc:
-                view.add_notice(f"The files could not be previewed for the model: {exc}")
-        environment = self.environment()
+            problem = await self.session.look_at_files()
+            if problem:
+                view.add_notice(problem)
+
         def on_event(event: Event) -> None:
             view.handle(event)
-            self.transcript.apply(event)
             self.keeper.save_soon()
             if isinstance(event, CodeFinished) and event.result.get("files"):
                 background(self.files.refresh())
 
         self.answering = True
         try:
-            ended = await self._agent(endpoint).run_turn(self.conversation, environment, on_event)
+            ended = await self.session.answer(self._agent(endpoint), on_event)
         except asyncio.CancelledError:
             view.add_notice("Stopped.")
             raise
@@ -354,11 +339,6 @@ class LocalystApp:
             view.add_notice(ended.message)
         return False
 
-    def environment(self) -> Environment:
-        """What the model is told of where its code runs: the site's packages, the files it
-        last looked at, and whether the person let code use the internet."""
-        return Environment(packages=tuple(self.kernel.packages), files=self._files, network=self.kernel.online)
-
     async def _after_turn(self) -> None:
         await self.keeper.save()
         await self.files.refresh()
@@ -366,7 +346,7 @@ class LocalystApp:
 
     async def _on_replay(self, _event) -> None:
         """Run the code that succeeded before, in order, to rebuild the variables; stop at an error."""
-        code = replayable_code(self.transcript)
+        code = self.session.replayable_code()
         self.replay_button.disabled = True
         try:
             for number, cell in enumerate(code, 1):
@@ -379,7 +359,7 @@ class LocalystApp:
                     )
                     return
             self.replay_status.object = f"<p class='ly-hint'>Ran {len(code)} cells again: the variables are back.</p>"
-            self._restarts_told = self.kernel.restarts
+            self.session.replayed()
         finally:
             self.replay_button.disabled = False
 
@@ -389,21 +369,17 @@ class LocalystApp:
     async def _run_edited(self, code: str, cell) -> dict:
         """Run code the person edited; the model hears about it with their next message."""
         result = await self.kernel.run(code, cell.add_output)
-        self.transcript.add_edited_run(code, result)
+        self.session.edited_run(code, result)
         background(self.keeper.save())
         if result.get("files"):
             for item in result["files"]:
                 cell.attach_file(item, self.files.download)
             await self.files.refresh()
-        self.conversation.append(
-            {"role": "user", "content": f"(I edited and ran this code myself:)\n```python\n{code}\n```\n{result_for_model(result)}"}
-        )
         return result
 
     async def _retry(self) -> None:
         """Ask again: forget what the failed turn added after the person's message, run anew."""
-        last_user = max(i for i, message in enumerate(self.conversation) if message["role"] == "user")
-        del self.conversation[last_user + 1 :]
+        self.session.forget_failed_answer()
         view = self._turn_view()
         self.chat.send(view.panel, user=ASSISTANT, avatar="A", respond=False)
         await self._run_turn(self.settings.endpoint(), view)

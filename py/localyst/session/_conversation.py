@@ -1,0 +1,96 @@
+"""One conversation: its history in the model's wire format, its record, its files.
+
+The UI used to hold these beside its widgets and build chat messages itself; here they
+change only through these methods, which a CPython test drives with the real agent, the
+mock model and an in-process kernel (tests/test_session.py)."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from ..agent import Agent, Environment, Event, FileInfo, TurnEnded, result_for_model, scan_files
+from ..render import fenced
+from ..transcript import Transcript, replayable_code
+
+RESTARTED_NOTE = "[The Python kernel was restarted since the last turn: earlier variables are gone; files in /data remain.]"
+EDITED_NOTE = "(I edited and ran this code myself:)"
+
+
+class SessionKernel(Protocol):
+    """What a conversation needs of its kernel (RemoteKernel in the browser)."""
+
+    restarts: int
+    packages: list[str]
+
+    @property
+    def online(self) -> bool: ...
+
+    async def run(self, code: str, on_output: Any = None) -> dict[str, Any]: ...
+
+    async def scan_files(self, limits: dict[str, int]) -> list[dict[str, Any]]: ...
+
+
+class Conversation:
+    """The history the model reads, the transcript the person and the exports read, and
+    what the model was last told of the files."""
+
+    def __init__(self, kernel: SessionKernel, transcript: Transcript | None = None, history: list[dict[str, Any]] | None = None) -> None:
+        self.kernel = kernel
+        self.transcript = transcript if transcript is not None else Transcript()
+        self.history: list[dict[str, Any]] = history if history is not None else []
+        self.files: tuple[FileInfo, ...] = ()
+        self.files_changed = False  # the files differ from what the model last heard of
+        # A conversation brought back runs in a fresh kernel: the model must not count on its variables.
+        self._restarts_told = kernel.restarts - 1 if self.history else kernel.restarts
+
+    def ask(self, text: str) -> None:
+        """The person's message, recorded and put to the model (with a note when the kernel
+        lost its variables since the model last heard)."""
+        self.transcript.add_user(text)
+        if self.kernel.restarts > self._restarts_told:
+            self._restarts_told = self.kernel.restarts
+            text = f"{RESTARTED_NOTE}\n\n{text}"
+        self.history.append({"role": "user", "content": text})
+
+    async def look_at_files(self) -> str | None:
+        """Scan the files again if they changed since the model heard of them; what went
+        wrong, said for the person, or None."""
+        if not self.files_changed:
+            return None
+        self.files_changed = False
+        try:
+            self.files = await scan_files(self.kernel)
+        except (RuntimeError, FileNotFoundError) as exc:
+            return f"The files could not be previewed for the model: {exc}"
+        return None
+
+    def environment(self) -> Environment:
+        """What the model is told of where its code runs: the site's packages, the files it
+        last looked at, and whether the person let code use the internet."""
+        return Environment(packages=tuple(self.kernel.packages), files=self.files, network=self.kernel.online)
+
+    async def answer(self, agent: Agent, on_event: Any) -> TurnEnded:
+        """Let the agent answer the last message; each event is recorded, then handed on."""
+
+        def record(event: Event) -> None:
+            self.transcript.apply(event)
+            on_event(event)
+
+        return await agent.run_turn(self.history, self.environment(), record)
+
+    def forget_failed_answer(self) -> None:
+        """Before asking again: drop what the failed turn added after the person's message."""
+        last_user = max(i for i, message in enumerate(self.history) if message["role"] == "user")
+        del self.history[last_user + 1 :]
+
+    def edited_run(self, code: str, result: dict[str, Any]) -> None:
+        """Code the person edited and ran: recorded, and told to the model with their next message."""
+        self.transcript.add_edited_run(code, result)
+        self.history.append({"role": "user", "content": f"{EDITED_NOTE}\n{fenced(code)}\n{result_for_model(result)}"})
+
+    def replayable_code(self) -> list[str]:
+        return replayable_code(self.transcript)
+
+    def replayed(self) -> None:
+        """The code that succeeded ran again: the variables are back, nothing to tell."""
+        self._restarts_told = self.kernel.restarts

@@ -1,0 +1,105 @@
+"""The conversation without Panel (session/): the real agent, the mock model over HTTP on
+127.0.0.1, and the real kernel in this process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from localyst.agent import Agent
+from localyst.kernel import Kernel
+from localyst.llm import Endpoint
+from localyst.session import Conversation
+from localyst.session._conversation import RESTARTED_NOTE
+from tests.test_agent import ThreadKernel
+from tools.mock_model import MockModel, fault, text, tool_call
+
+
+class SessionKernel(ThreadKernel):
+    """The in-process kernel, with what a conversation reads of RemoteKernel."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        super().__init__(kernel)
+        self.restarts = 0
+        self.packages = ["numpy", "pandas"]
+        self.online = False
+
+
+@pytest.fixture
+def kernel(tmp_path: Path) -> SessionKernel:
+    (tmp_path / "sales.csv").write_text("region,amount\nnorth,120\nsouth,80\n")
+    return SessionKernel(Kernel(tmp_path))
+
+
+def answer(conversation: Conversation, mock: MockModel, question: str) -> list[Any]:
+    events: list[Any] = []
+    conversation.ask(question)
+    agent = Agent(Endpoint(mock.base_url, model="mock-small"), conversation.kernel)
+    asyncio.run(conversation.answer(agent, events.append))
+    return events
+
+
+def test_a_turn_records_what_ran_and_the_history_holds_the_wire_format(kernel: SessionKernel) -> None:
+    conversation = Conversation(kernel)
+    with MockModel() as mock:
+        mock.script(tool_call("run_python", json.dumps({"code": "print(6 * 7)"})), text("It is 42."))
+        answer(conversation, mock, "What is six times seven?")
+    kinds = [e["kind"] for e in conversation.transcript.entries]
+    assert kinds == ["user", "code", "assistant"]
+    roles = [m["role"] for m in conversation.history]
+    assert roles == ["user", "assistant", "tool", "assistant"] and conversation.history[2]["content"] == "42"
+
+
+def test_the_files_are_scanned_once_after_they_change_and_reach_the_prompt(kernel: SessionKernel) -> None:
+    conversation = Conversation(kernel)
+    conversation.files_changed = True
+    assert asyncio.run(conversation.look_at_files()) is None
+    assert [f.path for f in conversation.files] == ["sales.csv"] and not conversation.files_changed
+    with MockModel() as mock:
+        mock.script(text("One file."))
+        answer(conversation, mock, "What do I have?")
+        prompt = mock.chat_requests()[0].body["messages"][0]["content"]
+    assert "sales.csv" in prompt and "2 rows × 2 columns" in prompt
+
+
+def test_the_model_is_told_once_when_the_kernel_lost_its_variables(kernel: SessionKernel) -> None:
+    conversation = Conversation(kernel)
+    conversation.ask("hi")
+    kernel.restarts = 1
+    conversation.ask("again")
+    conversation.ask("third")
+    said = [m["content"] for m in conversation.history]
+    assert said == ["hi", f"{RESTARTED_NOTE}\n\nagain", "third"]
+    assert [e["text"] for e in conversation.transcript.entries] == ["hi", "again", "third"]  # the record keeps their words
+    brought_back = Conversation(kernel, conversation.transcript, list(conversation.history))
+    brought_back.ask("after a reload")
+    assert brought_back.history[-1]["content"].startswith(RESTARTED_NOTE)  # a fresh kernel: variables gone
+
+
+def test_a_retry_forgets_the_failed_answer_and_asks_again(kernel: SessionKernel) -> None:
+    conversation = Conversation(kernel)
+    with MockModel() as mock:
+        mock.script(fault(500), fault(500), fault(500), fault(500))
+        answer(conversation, mock, "hello?")
+        conversation.history.append({"role": "assistant", "content": "half an answer"})
+        conversation.forget_failed_answer()
+        assert conversation.history == [{"role": "user", "content": "hello?"}]
+        mock.script(text("Hello."))
+        asyncio.run(conversation.answer(Agent(Endpoint(mock.base_url, model="mock-small"), kernel), lambda e: None))
+    assert conversation.history[-1] == {"role": "assistant", "content": "Hello."}
+
+
+def test_an_edited_run_is_recorded_and_told_in_a_block_its_code_cannot_close(kernel: SessionKernel) -> None:
+    conversation = Conversation(kernel)
+    code = 'note = """\n```\nnot the end\n```\n"""\nprint(len(note))'
+    result = asyncio.run(kernel.run(code))
+    conversation.edited_run(code, result)
+    told = conversation.history[-1]["content"]
+    assert told.startswith("(I edited and ran this code myself:)\n````python\n") and told.endswith("\n21")
+    (entry,) = conversation.transcript.entries
+    assert entry["source"] == "edited" and entry["code"] == code
+    assert conversation.replayable_code() == [code]
