@@ -263,43 +263,30 @@ def test_the_notebook_holds_the_conversation_and_its_outputs(conversation: Conve
     assert code[EDITED].outputs[-1].data["text/html"] == HTML_OUTPUT
 
 
-def test_the_notebook_runs_again_on_the_same_files(conversation: Conversation, tmp_path: Path) -> None:
-    """Its code cells, in order, in a fresh interpreter in a folder with only the CSV, print
-    what they printed the first time; the cells tagged raises-exception raise again."""
+def run_in_jupyter(notebook: Any, folder: Path) -> Any:
+    """Execute a notebook with a real Jupyter kernel (ipykernel, through nbclient) in
+    ``folder``; cells tagged raises-exception may raise, any other error fails."""
+    from nbclient import NotebookClient
+
+    ran = nbformat.from_dict(json.loads(json.dumps(notebook)))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MPLBACKEND", "agg")
+        NotebookClient(ran, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
+    return ran
+
+
+def test_the_notebook_runs_again_in_jupyter_on_the_same_files(conversation: Conversation, tmp_path: Path) -> None:
+    """A real Jupyter kernel runs its code cells, in order, in a folder with only the CSV:
+    they print what they printed the first time; the cell tagged raises-exception raises again."""
     notebook = nbformat.reads(notebook_json(conversation.transcript, "Sales"), as_version=4)
-    cells = [
-        {"source": cell.source, "raises": "raises-exception" in cell.metadata.get("tags", [])}
-        for cell in notebook.cells
-        if cell.cell_type == "code"
-    ]
-    runner = textwrap.dedent(
-        """\
-        import contextlib, io, json, sys
-        cells = json.load(sys.stdin)
-        namespace = {"__name__": "__main__"}
-        report = []
-        for cell in cells:
-            out = io.StringIO()
-            raised = False
-            try:
-                with contextlib.redirect_stdout(out):
-                    exec(compile(cell["source"], "<cell>", "exec"), namespace)
-            except Exception:
-                if not cell["raises"]:
-                    raise
-                raised = True
-            report.append({"stdout": out.getvalue(), "raised": raised})
-        json.dump(report, sys.stdout)
-        """
-    )
     folder = fresh_folder(tmp_path)
-    run = python(["-c", runner], folder, json.dumps(cells))
-    assert run.returncode == 0, run.stderr
-    report = json.loads(run.stdout)
+    ran = run_in_jupyter(notebook, folder)
     code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    assert [r["stdout"] for r in report] == [stdout_of_nb(cell) for cell in code_cells]
-    assert [r["raised"] for r in report] == [c["raises"] for c in cells] and sum(r["raised"] for r in report) == 1
-    printed = "".join(r["stdout"] for r in report)
+    again = [cell for cell in ran.cells if cell.cell_type == "code"]
+    assert [stdout_of_nb(cell) for cell in again] == [stdout_of_nb(cell) for cell in code_cells]
+    raised = [any(o.output_type == "error" for o in cell.outputs) for cell in again]
+    assert raised == ["raises-exception" in cell.metadata.get("tags", []) for cell in code_cells] and sum(raised) == 1
+    printed = "".join(stdout_of_nb(cell) for cell in again)
     assert f"total = {TOTAL}\n" in printed and f"mean = {MEAN:.2f}\n" in printed and f"largest = {LARGEST}\n" in printed
     assert (folder / "outputs" / "by_region.csv").read_text() == (conversation.data / "outputs" / "by_region.csv").read_text()
 
@@ -563,3 +550,5 @@ def test_cells_stay_apart_whatever_ids_the_endpoint_sends(tmp_path: Path, ids) -
     (tmp_path / "script.py").write_text(to_script(transcript))
     run = python(["script.py"], tmp_path)
     assert run.returncode == 0 and "total 42" in run.stdout, run.stderr
+    ran = run_in_jupyter(nbformat.reads(notebook_json(transcript, "Ids"), as_version=4), tmp_path)  # no NameError
+    assert "total 42" in "".join(stdout_of_nb(cell) for cell in ran.cells if cell.cell_type == "code")
