@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from localyst.agent import result_for_model
+
 from localyst.kernel import (
     BOKEH_MIME,
     TABLE_MIME,
@@ -546,7 +548,7 @@ def test_stream_limit_is_configurable(tmp_path: Path, monkeypatch: pytest.Monkey
     assert result.stderr.endswith("e" * 40 + "\n")
 
 
-def test_for_model_is_compact_text_and_never_image_data(kernel: Kernel) -> None:
+def test_what_the_model_reads_is_compact_text_and_never_image_data(kernel: Kernel) -> None:
     pytest.importorskip("matplotlib")
     pytest.importorskip("pandas")
     result = run(
@@ -562,7 +564,7 @@ def test_for_model_is_compact_text_and_never_image_data(kernel: Kernel) -> None:
         1/0
         """,
     )
-    text = result.for_model(limit=4000)
+    text = result_for_model(result.as_dict(), limit=4000)
     assert len(text) < 4400
     assert "iVBOR" not in text and "base64" not in text
     assert "characters omitted" in text
@@ -573,9 +575,9 @@ def test_for_model_is_compact_text_and_never_image_data(kernel: Kernel) -> None:
     assert "[file written: outputs/result.csv (4 bytes, text/csv)]" in text
 
 
-def test_for_model_of_a_quiet_cell_says_so(kernel: Kernel) -> None:
-    assert ok(kernel, "x = 1").for_model() == "(the cell ran and printed nothing)"
-    assert ok(kernel, "print('hi')\nx + 1").for_model() == "hi\nOut[2]: 2"
+def test_what_the_model_reads_of_a_quiet_cell_says_so(kernel: Kernel) -> None:
+    assert result_for_model(ok(kernel, "x = 1").as_dict()) == "(the cell ran and printed nothing)"
+    assert result_for_model(ok(kernel, "print('hi')\nx + 1").as_dict()) == "hi\nOut[2]: 2"
 
 
 def test_cell_result_is_json(kernel: Kernel) -> None:

@@ -19,7 +19,8 @@ from ._events import (
     TurnEnded,
     UsageReport,
 )
-from ._kernel import KernelLike, result_for_model
+from ._account import result_for_model
+from ._kernel import KernelLike
 from ._loop import Agent, Approve
 from ._prompt import system_prompt
 from ._scan import SCAN_LIMITS, file_infos, scan_files

@@ -1,14 +1,12 @@
 """The seam to the kernel: the loop only needs these calls, wherever the kernel runs.
 
 In the browser the kernel lives in another worker and answers with CellResult dicts, so
-the loop works on dicts and rebuilds a CellResult only to reuse its account for the model.
+the loop works on dicts; what the model reads of one is agent/_account.py's.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable, Protocol
-
-from ..kernel import CellResult, Output
 
 OnOutput = Callable[[dict[str, Any]], None]
 IMAGE_MIMES = ("image/png", "image/jpeg")  # what vision endpoints accept as data URLs
@@ -23,11 +21,6 @@ class KernelLike(Protocol):
     def interrupt(self) -> None:
         """Ask the running cell to stop (KeyboardInterrupt); ``run`` then returns its result."""
         ...
-
-
-def result_for_model(result: dict[str, Any], limit: int = 4000) -> str:
-    """The text the model gets for a cell: the kernel's own ``CellResult.for_model``."""
-    return _cell_result(result).for_model(limit)
 
 
 def figures(result: dict[str, Any]) -> list[str]:
@@ -46,11 +39,3 @@ def error_key(result: dict[str, Any]) -> tuple[str, str] | None:
     """What makes two failures "the same error": the exception's type and message."""
     error = result.get("error")
     return (error.get("ename", ""), error.get("evalue", "")) if error else None
-
-
-def _cell_result(result: dict[str, Any]) -> CellResult:
-    outputs = [
-        Output(o["kind"], name=o.get("name"), text=o.get("text"), data=o.get("data"), metadata=o.get("metadata") or {})
-        for o in result.get("outputs", [])
-    ]
-    return CellResult(result.get("execution_count", 0), outputs, result.get("error"), result.get("duration", 0.0), result.get("files", []))

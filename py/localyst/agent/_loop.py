@@ -30,7 +30,8 @@ from ._events import (
     UsageReport,
 )
 from ._fenced import python_blocks
-from ._kernel import KernelLike, figures, result_for_model
+from ._account import result_for_model
+from ._kernel import KernelLike, figures
 from ._messages import (
     CANCELLED_NOTE,
     DECLINED_NOTE,

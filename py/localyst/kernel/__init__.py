@@ -6,7 +6,8 @@ tests) and in Pyodide, where the kernel worker's bootstrap drives it.
 
 from ._display import display
 from ._kernel import Kernel
-from ._outputs import BOKEH_MIME, TABLE_MIME, CellResult, Output
+from ..protocol import BOKEH_MIME, TABLE_MIME
+from ._outputs import CellResult, Output
 from ._packages import MissingModules, imports_of, missing_modules, unavailable_message
 
 __all__ = [
