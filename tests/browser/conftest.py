@@ -106,9 +106,15 @@ class Relaunching:
         )
 
     def new_context(self, **options):
+        from playwright.sync_api import Error
+
         if not self._browser.is_connected():
             self._browser = self._launch()
-        return self._browser.new_context(**options)
+        try:
+            return self._browser.new_context(**options)
+        except Error:  # it died, and Playwright had not yet heard (its events come with calls)
+            self._browser = self._launch()
+            return self._browser.new_context(**options)
 
     def close(self) -> None:
         if self._browser.is_connected():
