@@ -23,7 +23,6 @@ from localyst.protocol import (
     Malformed,
     Output,
     Ready,
-    Result,
     Started,
     Status,
     clean_output,
