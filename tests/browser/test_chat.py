@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
 
 
-def wait_for_message(page, needle: str, timeout: float = 30.0) -> str:
+def wait_for_message(page, needle: str, timeout: float = 90.0) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for message in message_texts(page):
