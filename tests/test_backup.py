@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from localyst.store._backup import FORMAT, MAX_RECORD_TEXT, MAX_URL, VERSION, read_backup, restore
+from localyst.store._store import LAST_PART
 
 CONVERSATION = {
     "id": "0123456789abcdef0123456789abcdef",
@@ -129,8 +130,8 @@ class RecordingStore:
         self.writes: list[dict[str, Any]] = []
         self.db = self
 
-    async def write(self, puts: dict[str, Any]) -> None:
-        self.writes.append(puts)
+    async def write(self, puts: dict[str, Any], ranges: dict[str, Any] | None = None) -> None:
+        self.writes.append({**puts, "deleted ranges": ranges})
 
 
 def test_restoring_writes_nothing_of_a_malformed_backup() -> None:
@@ -144,7 +145,9 @@ def test_restoring_writes_nothing_of_a_malformed_backup() -> None:
 def test_restoring_writes_conversations_but_never_the_settings() -> None:
     store = RecordingStore()
     conversations, settings = asyncio.run(restore(store, zipped(manifest(CONVERSATION))))
-    assert store.writes == [{"conversations": [CONVERSATION], "files": []}]
+    # A conversation of the same id loses its stored parts: the restored one is whole.
+    parts = ([CONVERSATION["id"], 0], [CONVERSATION["id"], LAST_PART])
+    assert store.writes == [{"conversations": [CONVERSATION], "files": [], "deleted ranges": {"parts": [parts]}}]
     assert conversations == [CONVERSATION] and settings == SETTINGS
 
 

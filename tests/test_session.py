@@ -103,3 +103,29 @@ def test_an_edited_run_is_recorded_and_told_in_a_block_its_code_cannot_close(ker
     (entry,) = conversation.transcript.entries
     assert entry["source"] == "edited" and entry["code"] == code
     assert conversation.replayable_code() == [code]
+
+
+def test_a_turn_changes_only_the_last_part_and_the_parts_make_the_conversation_again(kernel: SessionKernel) -> None:
+    conversation = Conversation(kernel)
+    with MockModel() as mock:
+        mock.script(tool_call("run_python", json.dumps({"code": "x = 6"})), text("Set."))
+        answer(conversation, mock, "Set x.")
+        before = conversation.parts()
+        mock.script(tool_call("run_python", json.dumps({"code": "print(x * 7)"})), text("It is 42."))
+        answer(conversation, mock, "Times seven?")
+    conversation.edited_run("print(x)", {"execution_count": 3, "outputs": [], "error": None, "duration": 0.0, "files": []})
+    after = conversation.parts()
+    assert len(before) == 1 and len(after) == 2
+    assert after[0] == before[0], "an earlier turn's part changed: a save would have to write it again"
+    assert "Times seven?" in after[1].transcript and "Set x." not in after[1].transcript
+    assert conversation.parts(1) == after[1:]
+    again = Conversation.from_parts(kernel, after)
+    assert again.transcript.entries == conversation.transcript.entries and again.history == conversation.history
+    assert again.parts() == after, "a conversation brought back splits where it was stored"
+
+
+def test_a_part_that_is_not_a_list_of_messages_is_refused(kernel: SessionKernel) -> None:
+    from localyst.store import Part
+
+    with pytest.raises(ValueError, match="no list of messages"):
+        Conversation.from_parts(kernel, [Part("", '{"role": "user"}')])

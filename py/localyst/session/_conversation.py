@@ -6,10 +6,12 @@ mock model and an in-process kernel (tests/test_session.py)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, Protocol
 
 from ..agent import Agent, Environment, Event, FileInfo, TurnEnded, result_for_model, scan_files
 from ..render import fenced
+from ..store import Part
 from ..transcript import Transcript, replayable_code
 
 RESTARTED_NOTE = "[The Python kernel was restarted since the last turn: earlier variables are gone; files in /data remain.]"
@@ -34,10 +36,20 @@ class Conversation:
     """The history the model reads, the transcript the person and the exports read, and
     what the model was last told of the files."""
 
-    def __init__(self, kernel: SessionKernel, transcript: Transcript | None = None, history: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        kernel: SessionKernel,
+        transcript: Transcript | None = None,
+        history: list[dict[str, Any]] | None = None,
+        starts: list[tuple[int, int]] | None = None,
+    ) -> None:
         self.kernel = kernel
         self.transcript = transcript if transcript is not None else Transcript()
         self.history: list[dict[str, Any]] = history if history is not None else []
+        # Where each part (store/) begins, as (entry, message) positions: a part is what one
+        # question and its answer add. Only the last part changes: edits, retries and
+        # interruptions all touch the turn at the end.
+        self.starts: list[tuple[int, int]] = starts or [(0, 0)]
         self.files: tuple[FileInfo, ...] = ()
         self.files_changed = False  # the files differ from what the model last heard of
         # A conversation brought back runs in a fresh kernel: the model must not count on its variables.
@@ -46,11 +58,36 @@ class Conversation:
     def ask(self, text: str) -> None:
         """The person's message, recorded and put to the model (with a note when the kernel
         lost its variables since the model last heard)."""
+        start = (len(self.transcript.entries), len(self.history))
+        if start != self.starts[-1]:
+            self.starts.append(start)
         self.transcript.add_user(text)
         if self.kernel.restarts > self._restarts_told:
             self._restarts_told = self.kernel.restarts
             text = f"{RESTARTED_NOTE}\n\n{text}"
         self.history.append({"role": "user", "content": text})
+
+    @classmethod
+    def from_parts(cls, kernel: SessionKernel, parts: list[Part]) -> Conversation:
+        """A stored conversation; ValueError if a part cannot be read."""
+        transcript, history, starts = Transcript(), [], []
+        for part in parts:
+            starts.append((len(transcript.entries), len(history)))
+            transcript.entries += Transcript.joined([part.transcript]).entries
+            messages = json.loads(part.history)
+            if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+                raise ValueError("A stored part of the conversation holds no list of messages.")
+            history += messages
+        return cls(kernel, transcript, history, starts)
+
+    def parts(self, first: int = 0) -> list[Part]:
+        """The parts from index ``first`` on, as the store keeps them (the cost of a save
+        is the parts it writes, not the conversation)."""
+        entries, bounds = self.transcript.entries, [*self.starts, (len(self.transcript.entries), len(self.history))]
+        return [
+            Part(Transcript(entries[e0:e1]).to_json() if e1 > e0 else "", json.dumps(self.history[h0:h1], ensure_ascii=False))
+            for (e0, h0), (e1, h1) in zip(bounds[first:], bounds[first + 1 :])
+        ]
 
     async def look_at_files(self) -> str | None:
         """Scan the files again if they changed since the model heard of them; what went

@@ -6,6 +6,6 @@ raises StoreError (name "QuotaExceededError") and leaves what was stored before.
 from ._backup import backup, restore
 from ._idb import StoreError
 from ._locks import try_hold
-from ._store import Store, new_conversation
+from ._store import Part, Store, new_conversation
 
-__all__ = ["Store", "StoreError", "backup", "new_conversation", "restore", "try_hold"]
+__all__ = ["Part", "Store", "StoreError", "backup", "new_conversation", "restore", "try_hold"]

@@ -18,7 +18,8 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
-from ._store import Store, file_record
+from ..transcript import Transcript
+from ._store import LAST_PART, Store, file_record
 
 FORMAT = "localyst-backup"
 VERSION = 1
@@ -161,7 +162,7 @@ def _plain(value: Any) -> bool:
 
 async def backup(store: Store) -> bytes:
     """Everything the store holds, as the bytes of one ZIP file."""
-    conversations = await store.conversations()
+    conversations = [await _inline(store, record) for record in await store.conversations()]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for record in conversations:
@@ -171,6 +172,16 @@ async def backup(store: Store) -> bytes:
         manifest = {"format": FORMAT, "version": VERSION, "settings": await store.settings(), "conversations": conversations}
         archive.writestr("backup.json", json.dumps(manifest, ensure_ascii=False))
     return buffer.getvalue()
+
+
+async def _inline(store: Store, record: dict[str, Any]) -> dict[str, Any]:
+    """A record with its whole transcript and history in it, as a backup holds them (the
+    format does not depend on how the store splits a conversation)."""
+    parts = await store.parts(record)
+    transcript = Transcript.joined([part.transcript for part in parts])
+    history = [message for part in parts for message in json.loads(part.history)]
+    meta = {key: value for key, value in record.items() if key != "parts"}
+    return {**meta, "transcript": transcript.to_json() if transcript.entries else "", "history": json.dumps(history, ensure_ascii=False)}
 
 
 async def restore(store: Store, data: bytes) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -183,7 +194,12 @@ async def restore(store: Store, data: bytes) -> tuple[list[dict[str, Any]], dict
         file_record(conversation, path, _blob(found.archive.read(member)), member.file_size)
         for conversation, path, member in found.files
     ]
-    await store.db.write({"conversations": found.conversations, "files": files})  # one transaction: all or (a full disk) none
+    # One transaction: all or (a full disk) none. A conversation replaced loses its parts:
+    # the restored record holds its whole transcript inline.
+    await store.db.write(
+        {"conversations": found.conversations, "files": files},
+        ranges={"parts": [([record["id"], 0], [record["id"], LAST_PART]) for record in found.conversations]},
+    )
     return found.conversations, found.settings
 
 

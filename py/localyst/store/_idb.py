@@ -10,8 +10,8 @@ import asyncio
 from typing import Any
 
 #: (store name, key path) of each object store; a new store needs a new VERSION.
-STORES = (("conversations", "id"), ("files", ["conversation", "path"]), ("settings", "key"))
-VERSION = 1
+STORES = (("conversations", "id"), ("files", ["conversation", "path"]), ("settings", "key"), ("parts", ["conversation", "index"]))
+VERSION = 2
 
 
 class StoreError(RuntimeError):
@@ -40,22 +40,34 @@ def _error(source: Any) -> StoreError:
 
 
 def _wait(target: Any, done: str, *failed: str) -> asyncio.Future:
-    """A future settled by the first of ``done`` (with the target's result) or ``failed``."""
+    """A future settled by the first of ``done`` (with the target's result) or ``failed``.
+
+    The first event takes every handler away: a failing transaction fires both "error"
+    and "abort", and a second call of a once-callable would stop the worker."""
     from pyodide.ffi import create_once_callable
 
     future = asyncio.get_event_loop().create_future()
+    handlers: dict[str, Any] = {}
+
+    def settle(name: str, outcome: Any) -> None:
+        for other, handler in handlers.items():
+            setattr(target, other, None)
+            if other != name:
+                handler.destroy()  # never called; the one called is gone with its call
+        if not future.done():
+            outcome()
 
     def succeed(_event: Any) -> None:
-        if not future.done():
-            future.set_result(getattr(target, "result", None) if done == "onsuccess" else None)
+        settle(done, lambda: future.set_result(getattr(target, "result", None) if done == "onsuccess" else None))
 
-    def fail(_event: Any) -> None:
-        if not future.done():
-            future.set_exception(_error(target))
+    def failure(name: str) -> Any:
+        return lambda _event: settle(name, lambda: future.set_exception(_error(target)))
 
-    setattr(target, done, create_once_callable(succeed))
+    handlers[done] = create_once_callable(succeed)
     for name in failed:
-        setattr(target, name, create_once_callable(fail))
+        handlers[name] = create_once_callable(failure(name))
+    for name, handler in handlers.items():
+        setattr(target, name, handler)
     return future
 
 
@@ -89,11 +101,18 @@ class Database:
         request.onupgradeneeded = create_once_callable(upgrade)
         return cls(await _wait(request, "onsuccess", "onerror", "onblocked"))
 
-    async def write(self, puts: dict[str, list[Any]] | None = None, deletes: dict[str, list[Any]] | None = None) -> None:
-        """Put and delete in one transaction: all of it is stored, or none of it."""
+    async def write(
+        self,
+        puts: dict[str, list[Any]] | None = None,
+        deletes: dict[str, list[Any]] | None = None,
+        ranges: dict[str, list[tuple[Any, Any]]] | None = None,
+    ) -> None:
+        """Put and delete (keys, or ranges of keys from first to last) in one transaction:
+        all of it is stored, or none of it."""
+        import js
         from pyodide.ffi import JsException
 
-        names = sorted(set(puts or {}) | set(deletes or {}))
+        names = sorted(set(puts or {}) | set(deletes or {}) | set(ranges or {}))
         transaction = self.handle.transaction(to_js_value(names), "readwrite")
         finished = _wait(transaction, "oncomplete", "onerror", "onabort")
         try:
@@ -103,6 +122,9 @@ class Database:
             for store, keys in (deletes or {}).items():
                 for key in keys:
                     transaction.objectStore(store).delete(to_js_value(key))
+            for store, bounds in (ranges or {}).items():
+                for first, last in bounds:
+                    transaction.objectStore(store).delete(js.IDBKeyRange.bound(to_js_value(first), to_js_value(last)))
         except JsException as exc:  # refused at once (a full disk can be): undo what was asked
             transaction.abort()
             finished.cancel()

@@ -81,6 +81,11 @@ class Transcript:
         return json.dumps({"version": VERSION, "entries": self.entries}, ensure_ascii=False, allow_nan=False)
 
     @classmethod
+    def joined(cls, stored: list[str]) -> Transcript:
+        """One transcript from the records of its parts, in order ("" for an empty one)."""
+        return cls(entries=[entry for text in stored if text for entry in cls.from_json(text).entries])
+
+    @classmethod
     def from_json(cls, text: str) -> Transcript:
         """A stored record, each entry checked: it may come from a crafted backup, and one
         entry of the wrong shape must not keep the rest of the conversation from opening."""
@@ -167,11 +172,12 @@ def _checked(entry: Any) -> Entry | None:
     return checked
 
 
-def readable_text(stored: str) -> str:
-    """The words of a stored record a person reads: questions, answers, notices, code and
-    what code printed; not images, tables or other data ("" for a record that cannot be read)."""
+def readable_text(stored: list[str]) -> str:
+    """The words of a stored record (its parts) a person reads: questions, answers, notices,
+    code and what code printed; not images, tables or other data ("" for a record that
+    cannot be read)."""
     try:
-        entries = Transcript.from_json(stored).entries if stored else []
+        entries = Transcript.joined(stored).entries
     except ValueError:
         return ""
     parts: list[str] = []

@@ -9,7 +9,6 @@ from typing import Any
 import panel as pn
 
 from ..render import escape
-from ..transcript import readable_text
 from ._actions import action_button
 from ._files import FILES_CSS, clock
 
@@ -26,6 +25,7 @@ class ConversationList:
         on_rename: Callable[[str, str], Awaitable[None]],
         on_delete: Act,
         on_backup: Callable[[], Awaitable[None]],
+        words: Callable[[dict[str, Any]], Awaitable[str]],
     ) -> None:
         self.on_open, self.on_new, self.on_rename, self.on_delete = on_open, on_new, on_rename, on_delete
         self.backup = pn.widgets.Button(name="Back up everything", icon="database-export", button_type="light", margin=(2, 10))
@@ -37,13 +37,14 @@ class ConversationList:
         self.new = pn.widgets.Button(name="New conversation", icon="plus", button_type="light", sizing_mode="stretch_width", margin=(2, 10))
         self.new.on_click(self._on_new)
         self.search = pn.widgets.TextInput(placeholder="Search conversations", sizing_mode="stretch_width", margin=(2, 10))
-        self.search.param.watch(lambda _event: self._draw(), "value_input")
+        self.search.param.watch(self._on_search, "value_input")
+        self._read_words = words
         self.rows = pn.Column(sizing_mode="stretch_width", margin=(0, 6))
         self.status = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[FILES_CSS], margin=(0, 10))
         self.question = pn.Column(sizing_mode="stretch_width", margin=0)  # a question that waits for the person
         self.records: list[dict[str, Any]] = []
         self.current = ""
-        self._searchable: dict[tuple[str, float], str] = {}
+        self._searchable: dict[str, tuple[float, str]] = {}  # id: (updated, words)
 
     def view(self) -> pn.viewable.Viewable:
         restore = pn.pane.HTML(
@@ -81,14 +82,20 @@ class ConversationList:
             pn.pane.HTML("<p class='ly-hint'>No conversation matches.</p>", stylesheets=[FILES_CSS])
         ]
 
+    async def _on_search(self, _event) -> None:
+        """Read what the search looks in, for the conversations not yet read, then filter:
+        the title and what a person reads of each, never the data inside it (an image's
+        base64 would match nearly any short query). Kept per version of the record, since
+        the search runs on every keystroke."""
+        if (self.search.value_input or "").strip():
+            for record in list(self.records):
+                if self._searchable.get(record["id"], (None, ""))[0] != record["updated"]:
+                    self._searchable[record["id"]] = (record["updated"], f"{record['title']}\n{await self._read_words(record)}".lower())
+        self._draw()
+
     def _words(self, record: dict[str, Any]) -> str:
-        """What a search looks in: the title and what a person reads of the conversation,
-        never the data inside it (an image's base64 would match nearly any short query).
-        Kept per version of the record, since the search runs on every keystroke."""
-        key = (record["id"], record["updated"])
-        if key not in self._searchable:
-            self._searchable[key] = f"{record['title']}\n{readable_text(record['transcript'])}".lower()
-        return self._searchable[key]
+        """The words last read (a save since then is read with the next keystroke)."""
+        return self._searchable.get(record["id"], (None, record["title"].lower()))[1]
 
     def _row(self, record: dict[str, Any]) -> pn.viewable.Viewable:
         current = record["id"] == self.current

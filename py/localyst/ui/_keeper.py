@@ -9,13 +9,13 @@ comes back, an answer the page lost mid-way is marked, and its files are mounted
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..store import Store, StoreError, backup, new_conversation, restore, try_hold
-from ..transcript import Transcript, mark_interrupted
+from ..session import Conversation
+from ..transcript import mark_interrupted, readable_text
 from ._conversations import ConversationList
 from ._files import human_size
 from ._page import save
@@ -44,7 +44,9 @@ class Keeper:
         self._timer: asyncio.TimerHandle | None = None
         self._release: Callable[[], None] = lambda: None  # this tab's hold on its conversation
         self._stored = False  # whether self.record is in the store as it is
-        self.list = ConversationList(self.open, self.new, self.rename, self.delete, self.backup)
+        self._sealed = 0  # the parts before this one are stored as they are (only the last part changes)
+        self._last: Any = None  # the last part as it was stored
+        self.list = ConversationList(self.open, self.new, self.rename, self.delete, self.backup, self.words)
 
     async def open_store(self) -> dict[str, Any]:
         """Open the store; the stored settings ({} when nothing can be kept)."""
@@ -73,30 +75,35 @@ class Keeper:
 
     # ------------------------------------------------------------ saving
 
-    def state(self) -> dict[str, Any]:
-        app = self.app
+    def _title(self) -> str:
         title = self.record["title"]
         if title == "New conversation":
-            first = next((e["text"] for e in app.session.transcript.entries if e["kind"] == "user"), "")
+            first = next((e["text"] for e in self.app.session.transcript.entries if e["kind"] == "user"), "")
             title = " ".join(first.split())[:TITLE_CHARS] or title
-        return {**self.record, "title": title, "transcript": app.session.transcript.to_json(), "history": json.dumps(app.session.history)}
+        return title
 
     async def save(self) -> None:
-        """Store the current conversation now (all of it, or, on a full disk, none of it)."""
+        """Store what changed of the current conversation now: its record and the parts
+        from the first one not stored since it was last changed (all of that, or, on a
+        full disk, none of it)."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        state = self.state()
-        unchanged = all(state[key] == self.record.get(key) for key in ("title", "transcript", "history"))
-        self.record = state
-        if self.store is None or (unchanged and self._stored):
+        session = self.app.session
+        count = len(session.starts)
+        parts = session.parts(self._sealed)
+        record = {key: value for key, value in self.record.items() if key not in ("transcript", "history")}
+        record.update(title=self._title(), parts=count)
+        unchanged = self._stored and record == self.record and self._sealed == count - 1 and parts[-1] == self._last
+        self.record = record
+        if self.store is None or unchanged:
             return
         try:
-            await self.store.save_conversation(self.record)
+            await self.store.save_conversation(record, dict(enumerate(parts, self._sealed)))
         except StoreError as exc:
             self._failed(exc, "the conversation's latest changes")
             return
-        self._stored = True
+        self._sealed, self._last, self._stored = count - 1, parts[-1], True
         self._remember(self.record)
 
     def save_soon(self) -> None:
@@ -185,6 +192,15 @@ class Keeper:
             return
         self.list.say(f"Storage: {human_size(int(estimate.usage))} used of {human_size(int(estimate.quota))} available.")
 
+    async def words(self, record: dict[str, Any]) -> str:
+        """What a search of the conversations reads of one (read from the store when searched)."""
+        if self.store is None:
+            return ""
+        try:
+            return readable_text([part.transcript for part in await self.store.parts(record)])
+        except StoreError:
+            return ""
+
     def _remember(self, record: dict[str, Any]) -> None:
         self.records = [record] + [r for r in self.records if r["id"] != record["id"]]
         self.list.show(self.records, self.record["id"])
@@ -251,9 +267,9 @@ class Keeper:
             return False
         record = next(r for r in self.records if r["id"] == conversation)
         try:
-            transcript = Transcript.from_json(record["transcript"]) if record["transcript"] else Transcript()
-            history = json.loads(record["history"])
-        except ValueError as exc:
+            parts = await self.store.parts(record) if self.store is not None else []
+            session = Conversation.from_parts(self.app.kernel, parts)
+        except (ValueError, StoreError) as exc:
             self.list.say(f"That conversation could not be read: {exc}", problem=True)
             return False
         if not await self._hold(conversation, wait):
@@ -261,10 +277,11 @@ class Keeper:
             return False
         if leave:
             await self.save()
-        self._stored = True
-        interrupted = mark_interrupted(transcript)
+        # A record of the earlier, inline kind is written in parts with its next save.
+        self._stored, self._sealed, self._last = True, len(parts) - 1 if record.get("parts") is not None else 0, None
+        interrupted = mark_interrupted(session.transcript)
         self.record = record
-        await self._mount(transcript, history, restart)
+        await self._mount(session, restart)
         if interrupted:
             await self.save()
         self.list.show(self.records, self.record["id"])
@@ -282,10 +299,13 @@ class Keeper:
     async def new(self) -> None:
         if not await self._leave():
             return
+        await self._start_new()
+
+    async def _start_new(self) -> None:
         self.record = new_conversation()
-        self._stored = False
+        self._stored, self._sealed, self._last = False, 0, None
         await self._hold(self.record["id"])
-        await self._mount(Transcript(), [], restart=True)
+        await self._mount(Conversation(self.app.kernel), restart=True)
         await self.save()
 
     async def rename(self, conversation: str, title: str) -> None:
@@ -319,11 +339,7 @@ class Keeper:
             elsewhere()
         self.records = [r for r in self.records if r["id"] != conversation]
         if conversation == self.record["id"]:
-            self.record = new_conversation()
-            self._stored = False
-            await self._hold(self.record["id"])
-            await self._mount(Transcript(), [], restart=True)
-            await self.save()
+            await self._start_new()
         self.list.show(self.records, self.record["id"])
         await self.show_space()
 
@@ -335,10 +351,10 @@ class Keeper:
         await self.save()
         return True
 
-    async def _mount(self, transcript: Transcript, history: list[dict], restart: bool) -> None:
+    async def _mount(self, session: Conversation, restart: bool) -> None:
         """Draw the conversation and give the kernel its files (a fresh kernel when switching)."""
         app = self.app
-        app.show_conversation(transcript, history)
+        app.show_conversation(session)
         if restart:
             app.kernel.files.clear()
             await app.kernel.restart("Another conversation was opened.")
