@@ -171,7 +171,11 @@ def test_behaviour_settings_are_kept_by_key_and_old_labels_still_read():
 
 def test_conversation_search_reads_the_words_not_the_images():
     from localyst.agent import AssistantText, CodeFinished, CodeStarted
-    from localyst.transcript import Transcript
+    import asyncio
+
+    import param
+
+    from localyst.transcript import Transcript, readable_text
     from localyst.ui._conversations import ConversationList
 
     async def nothing(*_args):
@@ -184,15 +188,24 @@ def test_conversation_search_reads_the_words_not_the_images():
     transcript.apply(CodeFinished("c1", {"execution_count": 1, "outputs": [image], "error": None, "duration": 0.1, "files": []}))
     transcript.apply(AssistantText("Sales peak in March."))
     record = {"id": "a", "title": "Sales", "updated": 1.0, "transcript": transcript.to_json()}
-    conversations = ConversationList(nothing, nothing, nothing, nothing, nothing)
+    read = []
+
+    async def words(record) -> str:  # as the keeper reads a stored conversation
+        read.append(record["id"])
+        return readable_text([record["transcript"]])
+
+    conversations = ConversationList(nothing, nothing, nothing, nothing, nothing, words)
     conversations.show([record], "")
 
     def found(query: str) -> int:
-        conversations.search.value_input = query
+        with param.discard_events(conversations.search):
+            conversations.search.value_input = query
+        asyncio.run(conversations._on_search(None))
         return sum(isinstance(row, pn.Column) for row in conversations.rows.objects)
 
     assert found("march") == 1 and found("df.plot") == 1 and found("sales") == 1
     assert found("gkgo") == 0 and found("AAAA") == 0  # inside the image's base64
+    assert read == ["a"], "the stored conversation is read once per version, not per keystroke"
 
 
 def test_background_work_is_held_until_it_ends_and_a_failure_is_logged(caplog):
@@ -219,3 +232,81 @@ def test_background_work_is_held_until_it_ends_and_a_failure_is_logged(caplog):
     asyncio.run(go())
     assert done == [True]
     assert "background work failed" in caplog.text and "the save failed" in caplog.text
+
+
+def test_answers_far_from_the_screen_are_let_go_and_made_again_from_the_record():
+    """The chat is a virtualised feed; an answer scrolled far away leaves the Panel tree
+    (which every change of the page walks) and is drawn again from the record."""
+    from bokeh.document import Document
+    from panel.util import edit_readonly
+
+    from localyst.agent import AssistantText, CodeFinished, CodeStarted
+    from localyst.session import Conversation
+    from localyst.transcript import Transcript
+    from localyst.ui._turn import Deferred
+    from localyst.ui.app import LIVE_MESSAGES, LocalystApp
+
+    transcript = Transcript()
+    for number in range(1, 13):
+        transcript.add_user(f"question {number}")
+        transcript.apply(CodeStarted(f"cell-{number}", f"print({number})"))
+        transcript.apply(CodeFinished(f"cell-{number}", {"execution_count": number, "outputs": [], "error": None, "duration": 0.1, "files": []}))
+        transcript.apply(AssistantText(f"answer number {number}"))
+    app = LocalystApp("")
+    app.show_conversation(Conversation(app.kernel, transcript, []))
+    app.chat.get_root(Document())  # the page draws the chat
+    feed = app.chat._chat_log
+
+    def drawn() -> dict[int, str]:
+        return {
+            index: str(message.object.select(pn.pane.Markdown)[-1].object)
+            for index, message in enumerate(feed.objects)
+            if isinstance(message.object, Deferred) and message.object.objects
+        }
+
+    last = len(feed.objects) - 1
+    assert last in drawn() and min(drawn()) >= len(feed.objects) - 2 * LIVE_MESSAGES, "more than the screenful was drawn"
+    assert drawn()[last] == "answer number 12"
+    size = len(app.chat.select())
+    with edit_readonly(feed):
+        feed.visible_range = (0, 2)  # the person scrolls to the top
+    assert drawn()[2] == "answer number 1", "an answer scrolled to was not drawn from the record"
+    assert feed.visible_range == (0, 2), "letting go made the chat jump"
+    # The latest answer stays (replacing the last message would scroll to it); no other far one does.
+    assert [index for index in drawn() if index > 2 * LIVE_MESSAGES + 2] == [last], "an answer far from the screen is still held"
+    assert len(app.chat.select()) <= size + 10
+    with edit_readonly(feed):
+        feed.visible_range = (last - 2, last)  # and back to the latest
+    assert drawn()[last] == "answer number 12" and drawn()[last - 4] == "answer number 10" and 2 not in drawn()
+
+
+def test_a_save_writes_the_record_and_the_last_part_not_the_whole_conversation():
+    import asyncio
+
+    from localyst.agent import AssistantText
+    from localyst.ui.app import LocalystApp
+
+    class RecordingStore:
+        def __init__(self) -> None:
+            self.saves: list[tuple[dict, dict]] = []
+
+        async def save_conversation(self, record, parts) -> None:
+            self.saves.append((record, parts))
+
+    app = LocalystApp("")
+    store = app.keeper.store = RecordingStore()
+
+    def turn(number: int) -> None:
+        app.session.ask(f"question {number}")
+        app.session.transcript.apply(AssistantText(f"answer {number}"))
+        app.session.history.append({"role": "assistant", "content": f"answer {number}"})
+        asyncio.run(app.keeper.save())
+
+    for number in range(1, 4):
+        turn(number)
+    asyncio.run(app.keeper.save())  # nothing changed: nothing written
+    written = [sorted(parts) for _record, parts in store.saves]
+    assert written == [[0], [0, 1], [1, 2]], "a save wrote parts that had not changed"
+    record, parts = store.saves[-1]
+    assert record["parts"] == 3 and "transcript" not in record and record["title"] == "question 1"
+    assert "question 3" in parts[2].transcript and "question 2" not in parts[2].transcript

@@ -202,6 +202,31 @@ class _Throttle:
             render()
 
 
+class Deferred(pn.Column):
+    """An answer in the chat that can be made again from the record: drawn the first time
+    the page shows it, and let go of (``remade()``) once it is far from the screen, so that
+    the answers off screen are neither Bokeh models nor Panel objects that every change of
+    the page walks through."""
+
+    def __init__(self, make: Callable[[], pn.viewable.Viewable] | None, content: pn.viewable.Viewable | None = None) -> None:
+        super().__init__(*([content] if content is not None else []), sizing_mode="stretch_width", margin=0)
+        self.make = make  # None while the turn runs: it cannot be made again yet
+
+    @property
+    def releasable(self) -> bool:
+        """Holds a drawn answer that the record can make again."""
+        return self.make is not None and bool(self.objects)
+
+    def remade(self) -> Deferred:
+        """A new, empty one that will make the same answer when drawn."""
+        return Deferred(self.make)
+
+    def _get_model(self, doc, root=None, parent=None, comm=None):
+        if not self.objects and self.make is not None:
+            self.objects = [self.make()]
+        return super()._get_model(doc, root, parent, comm)
+
+
 class TurnView:
     """Renders the agent's events for one turn into a Panel column, in order.
 

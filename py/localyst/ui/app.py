@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from functools import partial
 from typing import Any, AsyncIterator
 
 import panel as pn
@@ -14,7 +15,7 @@ from ..kernel._intake import MAX_CSV_BYTES
 from ..kernel._remote import RemoteKernel
 from ..render import escape
 from ..session import Conversation
-from ..transcript import Transcript, notebook_json, to_html_report, to_script, turns
+from ..transcript import notebook_json, to_html_report, to_script, turns
 from ._behaviour import BehaviourPanel
 from ._settings import SettingsPanel
 from ._styles import APP_CSS, HEADER_CSS
@@ -23,7 +24,7 @@ from ._keeper import Keeper
 from ._tasks import background
 from ._markdown import lock_down_markdown
 from ._page import save
-from ._turn import TurnView
+from ._turn import Deferred, TurnView
 
 #: The largest file the page takes in. The kernel's file system keeps files outside the
 #: WebAssembly heap, but reading one into pandas needs room inside it (4 GB at most);
@@ -35,6 +36,10 @@ ASSISTANT = "Assistant"
 USER = "You"
 NOTICE = "Localyst"
 MESSAGE_PARAMS = {"show_reaction_icons": False, "show_copy_icon": True}
+#: Messages kept live on each side of those on screen. The chat is a virtualised feed: a
+#: message further away leaves the page's document (every structural change walks all of
+#: it) and is drawn again as it scrolls back in, widgets and all.
+LIVE_MESSAGES = 4
 INTERNET_WARNING = (
     "<p class='ly-problem'>Code the model writes can now send anything in this tab, your files included, "
     "to any server, and a file you open can tell it to. The kernel restarted (variables are gone). "
@@ -95,9 +100,11 @@ class LocalystApp:
                 placeholder="Ask about your data… (Enter to send, Shift+Enter for a new line)"
             ),
             message_params=MESSAGE_PARAMS,
+            load_buffer=LIVE_MESSAGES,
             css_classes=["localyst-chat"],
         )
         self.chat.send(WELCOME, user=NOTICE, avatar="L", respond=False)
+        self.chat._chat_log.param.watch(self.let_go_of_far_answers, "visible_range")
         self.answering = False
         self.keeper = Keeper(self)
         self.replay_button = pn.widgets.Button(
@@ -153,20 +160,51 @@ class LocalystApp:
             }
             background(self.keeper.save_settings(settings))
 
-    def show_conversation(self, transcript: Transcript, history: list[dict]) -> None:
-        """Draw a stored conversation in the chat, in one change of the page."""
-        self.session = Conversation(self.kernel, transcript, history)
+    def show_conversation(self, session: Conversation) -> None:
+        """Draw a conversation in the chat, in one change of the page. An answer is built
+        when the feed first draws it: a reload costs the screenful, not the history."""
+        self.session = session
         params = MESSAGE_PARAMS
         messages = [pn.chat.ChatMessage(WELCOME, user=NOTICE, avatar="L", **params)]
-        for turn in turns(transcript):
+        for number, turn in enumerate(turns(session.transcript)):
             messages.append(pn.chat.ChatMessage(turn.question, user=USER, avatar="Y", **params))
-            view = self._turn_view()
-            for event in turn.events:
-                view.handle(event)
-            view.flush()
-            messages.append(pn.chat.ChatMessage(view.panel, user=ASSISTANT, avatar="A", **params))
+            messages.append(pn.chat.ChatMessage(Deferred(partial(self._stored_answer, session, number)), user=ASSISTANT, avatar="A", **params))
         self.chat.objects = messages
         self.replay_status.object = ""
+
+    def _stored_answer(self, session: Conversation, number: int) -> pn.viewable.Viewable:
+        """Answer ``number`` of the conversation, drawn from its record."""
+        view = self._turn_view()
+        found = turns(session.transcript)
+        for event in found[number].events if number < len(found) and session is self.session else []:
+            view.handle(event)
+        view.flush()
+        return view.panel
+
+    def let_go_of_far_answers(self, *_event) -> None:
+        """Put answers far from the screen back in their record (made again as they come
+        back): the cost of every later change then does not grow with the conversation.
+        Not while a turn runs; the feed's objects change once, and only far from the screen."""
+        if self.answering:
+            return
+        feed = self.chat._chat_log  # the chat's virtualised Feed (Panel 1.8)
+        objects = list(feed.objects)
+        if feed.visible_range:
+            first, last = feed.visible_range
+            near = range(first - 2 * LIVE_MESSAGES, last + 2 * LIVE_MESSAGES + 1)
+        else:  # never scrolled: the feed shows the latest
+            near = range(len(objects) - 3 * LIVE_MESSAGES, len(objects))
+        changed = False
+        # Not the last message: a new last one makes the feed jump to the latest.
+        for index, message in enumerate(objects[:-1]):
+            answer = message.object
+            if index not in near and isinstance(answer, Deferred) and answer.releasable:
+                objects[index] = pn.chat.ChatMessage(
+                    answer.remade(), user=message.user, avatar=message.avatar, timestamp=message.timestamp, **MESSAGE_PARAMS
+                )
+                changed = True
+        if changed:
+            feed.objects = objects
 
     def files_changed(self) -> None:
         """The files differ from what the model last heard of."""
@@ -295,10 +333,18 @@ class LocalystApp:
             yield {"user": NOTICE, "avatar": "L", "object": problem}
             return
         self.session.ask(str(contents))
+        number = sum(1 for entry in self.session.transcript.entries if entry["kind"] == "user") - 1
         await self.keeper.save()  # kept before it is sent
         view = self._turn_view()
-        yield view.panel
-        if await self._run_turn(endpoint, view):
+        answer = Deferred(None, view.panel)
+        yield answer
+        failed_silently: bool | None = None  # None: stopped
+        try:
+            failed_silently = await self._run_turn(endpoint, view)
+        finally:  # answered, failed or stopped: from now on the record can draw it again
+            if failed_silently is not True:
+                answer.make = partial(self._stored_answer, self.session, number)
+        if failed_silently:
             yield {"user": NOTICE, "avatar": "L", "object": view.panel}
 
     async def _run_turn(self, endpoint, view: TurnView) -> bool:
@@ -340,6 +386,7 @@ class LocalystApp:
         return False
 
     async def _after_turn(self) -> None:
+        self.let_go_of_far_answers()
         await self.keeper.save()
         await self.files.refresh()
         await self.keeper.sync_files()
