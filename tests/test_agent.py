@@ -466,6 +466,20 @@ def test_file_preview_goes_to_the_model_but_not_the_whole_file(mock: MockModel, 
     assert "__localyst" not in " ".join(kernel.kernel.namespace)  # the scan leaves nothing behind
 
 
+def test_a_later_turn_does_not_send_the_figures_of_earlier_ones_again(mock: MockModel, kernel: ThreadKernel) -> None:
+    plot = "import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.show()"
+    mock.script(tool_call("run_python", code(plot), id="p"), text("A peak in the middle."))
+    _, _, history = turn(mock, kernel, send_images=True)
+    kept = json.dumps(history)
+    history.append({"role": "user", "content": "And the mean?"})
+    mock.script(text("It is 2."))
+    turn(mock, kernel, history, send_images=True)
+    later = json.dumps(sent(mock, 2))
+    assert "image_url" not in later and "1 figure(s) of an earlier turn, not sent again" in later
+    assert "image_url" in json.dumps(sent(mock, 1)), "the turn that drew the figure still sends it"
+    assert json.dumps(history[: len(json.loads(kept))]) == kept, "the history itself changed"
+
+
 @pytest.mark.parametrize("send_images", [True, False])
 def test_figures_go_back_as_images_only_when_asked(mock: MockModel, kernel: ThreadKernel, send_images: bool) -> None:
     plot = "import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.show()"

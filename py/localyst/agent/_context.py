@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from ._messages import Message, is_output
 
+EARLIER_FIGURES = "[{count} figure(s) of an earlier turn, not sent again; the person saw them]"
+
 CHARS_PER_TOKEN = 4
 IMAGE_TOKENS = 800  # roughly what a vision model charges for one figure
 MESSAGE_TOKENS = 4  # role and framing
@@ -66,3 +68,20 @@ def fit_context(history: list[Message], budget: int, reserved: int = 0) -> tuple
         total -= sum(message_tokens(m) for m in messages[cut:start])
         cut = start
     return messages[cut:], True
+
+
+def without_earlier_figures(history: list[Message]) -> list[Message]:
+    """The messages with the figures of turns before the person's latest message left out
+    (said in their place): each would go out again with every request, so a request would
+    grow by a figure with each turn that drew one. The history itself keeps them."""
+    latest = max((i for i, m in enumerate(history) if m.get("role") == "user" and not is_output(m)), default=0)
+    messages = list(history)
+    for i in range(latest):
+        content = messages[i].get("content")
+        if isinstance(content, list):
+            images = [part for part in content if part.get("type") == "image_url"]
+            if images:
+                kept = [part for part in content if part.get("type") != "image_url"]
+                note = {"type": "text", "text": EARLIER_FIGURES.format(count=len(images))}
+                messages[i] = {**messages[i], "content": [*kept, note]}
+    return messages

@@ -14,7 +14,7 @@ import openai
 
 from ..llm import Endpoint, Problem, StreamCut, TextDelta, ToolCall, ToolCallDelta, Usage, describe, make_client, stream_chat
 from ._budget import Budget, Limits
-from ._context import TRIMMED_NOTICE, estimate_tokens, fit_context, message_tokens, text_tokens
+from ._context import TRIMMED_NOTICE, estimate_tokens, fit_context, message_tokens, text_tokens, without_earlier_figures
 from ._environment import Environment
 from ._events import (
     AssistantText,
@@ -164,7 +164,7 @@ class _Turn:
     def _payload(self) -> tuple[list[Message], list[dict[str, Any]] | None]:
         mode = self.agent.mode
         system = {"role": "system", "content": system_prompt(self.environment, mode)}
-        messages, trimmed = fit_context(self.history, self.agent.context_tokens, message_tokens(system))
+        messages, trimmed = fit_context(without_earlier_figures(self.history), self.agent.context_tokens, message_tokens(system))
         if trimmed and not self.trimmed_noticed:
             self.trimmed_noticed = True
             self.emit(Notice(TRIMMED_NOTICE))
