@@ -1,4 +1,4 @@
-"""The kernel's messages as the app receives them: typed, checked, and never markup.
+"""The messages the app receives, from the kernel and from the page: typed, checked, and never markup.
 
 The kernel runs code the model wrote; here its messages are forged the way such code can
 forge them, and the parser must turn each into data of a known shape or refuse it.
@@ -153,3 +153,53 @@ def test_the_scan_the_model_is_told_of_is_checked_entry_by_entry() -> None:
     for bad in ({**good, "columns": "a"}, {**good, "columns": [["a"]]}, {**good, "rows": "many"}, {**good, "size": -1}, "a.csv"):
         with pytest.raises(Malformed):
             parse_kernel_message({"type": "scanned", "id": 1, "files": [bad]})
+
+
+# ---------------------------------------------------------------- the page and the app worker
+
+
+def _names(pattern: str, *paths: str) -> set[str]:
+    return {name for path in paths for name in re.findall(pattern, (REPO / path).read_text())}
+
+
+def test_every_message_between_the_page_and_the_app_worker_is_in_the_one_list() -> None:
+    from localyst.protocol import APP_MESSAGES, BUTTON_ACTIONS, PAGE_ACTIONS, PAGE_MESSAGES
+
+    posted_by_page = _names(r'postMessage\(\{ type: "([a-z-]+)"', "site/loader.js")
+    read_by_worker = _names(r'msg\.type === "([a-z-]+)"', "site/app-worker.js")
+    assert posted_by_page and posted_by_page == read_by_worker <= set(PAGE_MESSAGES), (posted_by_page, read_by_worker)
+    posted_to_page = _names(r'postMessage\(\{ type: "([a-z-]+)"', "site/app-worker.js")
+    posted_to_page |= _names(r'"type": "([a-z-]+)"', "py/localyst/ui/_page.py")
+    read_by_page = _names(r'msg\.type === "([a-z-]+)"', "site/loader.js")
+    assert posted_to_page and posted_to_page <= read_by_page <= set(APP_MESSAGES), (posted_to_page, read_by_page)
+    actions = _names(r'type: "action", action: "([a-z-]+)"', "site/loader.js")
+    assert actions and actions == set(PAGE_ACTIONS), actions
+    drawn = set()
+    for path in (REPO / "py" / "localyst" / "ui").glob("*.py"):
+        drawn |= set(re.findall(r'action_button\(\s*"([a-z-]+)"', path.read_text()))
+    handled = _names(r'dataset\.action === "([a-z-]+)"', "site/loader.js")
+    assert drawn and drawn == handled == set(BUTTON_ACTIONS), (drawn, handled)
+
+
+class _File:
+    def __init__(self, name: str, size: int) -> None:
+        self.name, self.size = name, size
+
+
+def test_a_page_action_becomes_its_type_or_is_refused() -> None:
+    from localyst.protocol import Early, Restore, SaveSvg, parse_page_action
+
+    given = _File("sales.csv", 12)
+    assert parse_page_action({"action": "early", "question": "Hi", "files": [given]}) == Early("Hi", "", (("sales.csv", 12, given),))
+    assert parse_page_action({"action": "restore", "file": given}) == Restore(given)
+    assert parse_page_action({"action": "save-svg", "figure": "f1", "name": "chart.svg"}) == SaveSvg("f1", "chart.svg")
+    for forged in (
+        {"action": "run", "code": "1"},
+        {"action": "restore"},
+        {"action": "save-svg", "figure": {"x": 1}, "name": "a.svg"},
+        {"action": "save-svg", "figure": "f1", "name": "a" * 300},
+        {"action": "early", "question": 5},
+        {"action": "early", "files": [object()]},
+    ):
+        with pytest.raises(Malformed):
+            parse_page_action(forged)

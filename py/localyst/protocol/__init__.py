@@ -1,4 +1,4 @@
-"""The messages between the app and the kernel worker, defined once.
+"""The messages between the page, the app worker and the kernel worker, defined once.
 
 The kernel worker runs code the model wrote, so everything it sends is untrusted data.
 ``parse_kernel_message`` turns one raw message into a typed one, or raises ``Malformed``;
@@ -19,10 +19,21 @@ from ._kernel import (
     Status,
     parse_kernel_message,
 )
+from ._page import APP_MESSAGES, BUTTON_ACTIONS, PAGE_ACTIONS, PAGE_MESSAGES, Early, PageAction, Restore, SaveSvg, page_files, parse_page_action
 from ._outputs import BOKEH_MIME, TABLE_MIME, UNSHOWABLE, clean_output, clean_result, is_base64, unshowable
 
 __all__ = [
+    "APP_MESSAGES",
     "BOKEH_MIME",
+    "BUTTON_ACTIONS",
+    "Early",
+    "PAGE_ACTIONS",
+    "PAGE_MESSAGES",
+    "PageAction",
+    "Restore",
+    "SaveSvg",
+    "page_files",
+    "parse_page_action",
     "Error",
     "Failed",
     "FileReply",

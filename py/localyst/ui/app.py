@@ -13,6 +13,7 @@ import panel as pn
 from ..agent import Agent, CodeFinished, Event
 from ..kernel._intake import MAX_CSV_BYTES
 from ..kernel._remote import RemoteKernel
+from ..protocol import Early, PageAction, Restore, SaveSvg
 from ..render import escape
 from ..session import Conversation
 from ..transcript import notebook_json, to_html_report, to_script, turns
@@ -271,16 +272,16 @@ class LocalystApp:
         else:
             save(f"{title}.html", to_html_report(self.session.transcript, title=title), "text/html")
 
-    async def page_action(self, action: dict) -> None:
+    async def page_action(self, action: PageAction) -> None:
         """Actions of buttons drawn as HTML (saving a chart as SVG, restoring a backup), and
         what the first screen took while Python started."""
-        if action.get("action") == "early":
-            await self.take_early(str(action.get("question") or ""), str(action.get("draft") or ""), action.get("files") or [])
-        elif action.get("action") == "restore":
-            await self.keeper.restore(action["file"])
-        elif action.get("action") == "save-svg":
+        if isinstance(action, Early):
+            await self.take_early(action.question, action.draft, list(action.files))
+        elif isinstance(action, Restore):
+            await self.keeper.restore(action.file)
+        elif isinstance(action, SaveSvg):
             try:
-                save(str(action["name"]), await self.kernel.figure_svg(str(action["figure"])), "image/svg+xml")
+                save(action.name, await self.kernel.figure_svg(action.figure), "image/svg+xml")
             except FileNotFoundError as exc:
                 self.files.say(f"The chart could not be saved as SVG: {exc}")
 

@@ -7,8 +7,12 @@ files the person drops, pastes or picks with ``receive_files``.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Callable
 
+from ..protocol import Malformed, page_files, parse_page_action
+
+log = logging.getLogger(__name__)
 _app: Any = None  # the LocalystApp of this page, once rendered
 
 
@@ -43,17 +47,15 @@ def apply_patch(patch: Any) -> None:
 
 async def receive_files(files: Any) -> None:
     """The person's files (a JS array of File objects, not read yet) into the kernel."""
-    await _app.add_files(_described(files))
+    await _app.add_files(list(page_files(files)))
 
 
 async def page_action(action: Any) -> None:
     """A button the app drew as plain HTML was clicked (see data-action in loader.js), or the
     first screen hands over what the person gave it while Python started."""
-    message = action.to_py(depth=1)
-    if message.get("files"):
-        message["files"] = _described(message["files"])
-    await _app.page_action(message)
-
-
-def _described(files: Any) -> list[tuple[str, int, Any]]:
-    return [(str(f.name), int(f.size), f) for f in files]
+    try:
+        parsed = parse_page_action(action.to_py(depth=1))
+    except Malformed as exc:
+        log.warning("a page action was dropped: %s", exc)
+        return
+    await _app.page_action(parsed)
