@@ -84,7 +84,7 @@ DEFAULT_OUT = REPO / "_site"
 APP_PACKAGES = ["localyst"]
 
 #: Packages the kernel worker loads right after its start-up (``WARM_UP`` in
-#: py/localyst/kernel/_bridge.py; the kernel worker loads the localyst wheel itself by URL,
+#: py/localyst/kernel/worker/_bridge.py; the kernel worker loads the localyst wheel itself by URL,
 #: without LOCALYST_DEPENDS). A first visit downloads their closure too.
 KERNEL_PACKAGES = ["numpy", "pandas", "matplotlib"]
 

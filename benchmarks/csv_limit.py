@@ -6,7 +6,7 @@ worker gets the file:
 
 - the CSV is generated inside Pyodide (a block of 100,000 rows of numbers, written over
   and over into a JavaScript Uint8Array of the wanted size: the file as the page holds it);
-- it is handed to localyst.kernel._bridge as a ``put-file`` message after
+- it is handed to localyst.kernel.worker._bridge as a ``put-file`` message after
   ``pyodide.toPy``, as site/kernel-worker.js does: that copies the bytes into the wasm
   heap, and the bridge writes them to /data, which is Emscripten's MEMFS. MEMFS keeps a
   file's bytes in a JavaScript array of its own, outside the wasm heap, so the file itself
@@ -42,7 +42,7 @@ SETUP = """
 import json, time
 import numpy as np, pandas as pd
 import js, pyodide_js
-from localyst.kernel._bridge import Bridge
+from localyst.kernel.worker._bridge import Bridge
 
 bridge = Bridge(lambda text, payload=None: None, lock_text, data_dir="/data")
 

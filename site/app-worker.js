@@ -54,7 +54,7 @@ function startKernelEarly() {
   earlyKernel = { worker, messages };
 }
 
-// Called once by localyst.kernel._remote: the worker started early, if it runs that script.
+// Called once by localyst.kernel.client: the worker started early, if it runs that script.
 self.takeEarlyKernel = (script) => {
   const early = earlyKernel;
   earlyKernel = null;

@@ -1,6 +1,6 @@
 // Kernel worker bootstrap: loads Pyodide and the localyst wheel (by its URL, so without
 // the app's dependencies: Panel, Bokeh, openai, ...), then hands every message to Python
-// (localyst.kernel._bridge), which runs the cells. It knows nothing of the model or the UI.
+// (localyst.kernel.worker), which runs the cells. It knows nothing of the model or the UI.
 // Start-up problems are reported as {type: "failed", message}, never a silent hang.
 "use strict";
 
@@ -97,7 +97,7 @@ async function start() {
   const wheel = siteRoot + "pyodide/" + JSON.parse(lockText).packages.localyst.file_name;
   await pyodide.loadPackage(wheel, { errorCallback: (msg) => failures.push(msg) });
   if (failures.length) throw new Error(failures.join("; "));
-  bridge = pyodide.pyimport("localyst.kernel._bridge").Bridge(post, lockText);
+  bridge = pyodide.pyimport("localyst.kernel.worker").Bridge(post, lockText);
   await bridge.start();
 }
 

@@ -68,7 +68,7 @@ class ThreadKernel:
 
     async def scan_files(self, limits: dict[str, int]) -> list[dict[str, Any]]:
         """The bridge's scan-files answer, from the same intake code, in this process."""
-        from localyst.kernel import _intake
+        from localyst.kernel.core import _intake
 
         return _intake.scan(self.kernel.data_dir, **limits)
 

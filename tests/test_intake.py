@@ -1,4 +1,4 @@
-"""localyst.kernel._intake in CPython: every kind of file a person brings, and the bad ones.
+"""localyst.kernel.core._intake in CPython: every kind of file a person brings, and the bad ones.
 
 Every fixture is generated here, in tmp_path.
 """
@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from localyst.kernel import _intake
-from localyst.kernel._intake import IntakeError, check, detect, extract_zip, preview, scan
-from localyst.kernel._intake import _check, _image, _load, _preview, _tables, _zip
+from localyst.kernel.core import _intake
+from localyst.kernel.core._intake import IntakeError, check, detect, extract_zip, preview, scan
+from localyst.kernel.core._intake import _check, _image, _load, _preview, _tables, _zip
 
 STRING_DTYPES = {"object", "str"}  # pandas 2 says object, pandas 3 str
 

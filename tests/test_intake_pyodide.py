@@ -1,4 +1,4 @@
-"""localyst.kernel._intake inside real Pyodide 0.27.7 under Node, on files in its /data.
+"""localyst.kernel.core._intake inside real Pyodide 0.27.7 under Node, on files in its /data.
 
 Pyodide starts with only numpy and pandas, as the kernel worker warms up: the readers'
 other packages (pyarrow, sqlite3, Pillow, charset-normalizer) are the scan's to load.
@@ -26,7 +26,7 @@ PRELUDE = """
 import base64, os, sys
 import pyodide_js
 from localyst.kernel import Kernel
-from localyst.kernel import _intake
+from localyst.kernel.core import _intake
 
 kernel = Kernel(data_dir="/data")
 

@@ -22,9 +22,9 @@ from localyst.kernel import (
     Kernel,
     imports_of,
     missing_modules,
-    _figures,
     unavailable_message,
 )
+from localyst.kernel.core import _figures
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -648,7 +648,7 @@ def test_missing_modules_splits_site_packages_from_unknown_ones() -> None:
 
 
 def test_readers_pandas_imports_behind_the_codes_back_are_loaded_too(monkeypatch) -> None:
-    from localyst.kernel import _packages
+    from localyst.kernel.core import _packages
 
     monkeypatch.setitem(_packages.IMPLIED_BY_CALLS, "read_excel", ("zz_reader_a", "zz_reader_b"))
     available = {"zz_reader_a": "reader-a"}
@@ -669,7 +669,7 @@ def test_unavailable_message_names_what_is_available() -> None:
 def test_code_writes_what_it_asks_and_a_copy_for_spreadsheets_escapes_formulas(kernel: Kernel, tmp_path: Path) -> None:
     """to_csv and to_excel are pandas' own (no -5 turned into '-5 behind the code's back);
     the copy the person may download for a spreadsheet shows formula-like text as text."""
-    from localyst.kernel._formulas import escaped_copy
+    from localyst.kernel.core._formulas import escaped_copy
 
     data = tmp_path / "data"
     ok(

@@ -102,10 +102,10 @@ def test_an_interrupt_never_reaches_a_cell_that_already_finished(node: PyodideNo
     assert cell(node, "sum(range(10**6))")["error"] is None
 
 
-# The worker's message protocol (localyst.kernel._bridge), with a Python list as the owner.
+# The worker's message protocol (localyst.kernel.worker._bridge), with a Python list as the owner.
 
 BRIDGE_PRELUDE = """
-from localyst.kernel._bridge import Bridge
+from localyst.kernel.worker._bridge import Bridge
 
 sent = []
 
@@ -140,7 +140,7 @@ def exchange(node: PyodideNode, message: dict[str, Any]) -> list[dict[str, Any]]
 def test_the_bridge_says_ready_with_its_status_alone(bridge: PyodideNode, built_site: Path) -> None:
     """What cells can import comes from the site's lock (the app reads it): the kernel,
     which runs the model's code, is never asked what goes into the model's instructions."""
-    from localyst.kernel._packages import importable_packages
+    from localyst.kernel.core._packages import importable_packages
 
     ready = bridge.run("[m for m in sent if m['type'] == 'ready']")
     (message,) = ready
@@ -209,6 +209,6 @@ def test_paths_outside_the_data_folder_are_refused(bridge: PyodideNode) -> None:
 
 def test_the_warm_up_is_what_the_build_counts_for_a_first_visit() -> None:
     import build
-    from localyst.kernel._bridge import WARM_UP
+    from localyst.kernel.worker._bridge import WARM_UP
 
     assert list(WARM_UP) == build.KERNEL_PACKAGES

@@ -37,7 +37,7 @@ LINK = '<link rel="preconnect" href="http://127.0.0.2:9/">'
 def test_every_message_the_kernel_side_sends_is_one_the_app_reads() -> None:
     """The one list of names, checked against what the JavaScript and the bridge post."""
     worker = (REPO / "site" / "kernel-worker.js").read_text()
-    bridge = (REPO / "py" / "localyst" / "kernel" / "_bridge.py").read_text()
+    bridge = (REPO / "py" / "localyst" / "kernel" / "worker" / "_bridge.py").read_text()
     sent = set(re.findall(r'type: "([a-z-]+)"', worker)) - {"text/javascript"}
     sent |= set(re.findall(r'"type": "([a-z-]+)"', bridge))
     assert sent and sent <= set(KERNEL_MESSAGES), sent - set(KERNEL_MESSAGES)

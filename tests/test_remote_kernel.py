@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from localyst.kernel._remote import RemoteKernel
+from localyst.kernel.client._remote import RemoteKernel
 
 OK = {"execution_count": 1, "outputs": [], "error": None, "duration": 0.01, "files": []}
 INTERRUPTED = {**OK, "error": {"ename": "KeyboardInterrupt", "evalue": "", "traceback": "KeyboardInterrupt"}}

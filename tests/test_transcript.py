@@ -19,7 +19,7 @@ import pytest
 
 from localyst.agent import Agent, AssistantText, CodeFinished, CodeStarted, Environment, KernelOutput, Limits, Notice, UsageReport
 from localyst.kernel import BOKEH_MIME, TABLE_MIME, Kernel
-from localyst.kernel._remote import lost_result
+from localyst.kernel.client._remote import lost_result
 from localyst.llm import Endpoint
 from localyst.transcript import Transcript, notebook_json, outcome, to_html_report, to_notebook, to_script, turns
 from tests.test_agent import ThreadKernel

@@ -550,7 +550,7 @@ def display_cases(w: str) -> dict[str, tuple[str, str]]:
 
 # Replaces this cell's own result, as it leaves the kernel, with one of the wrong shape.
 CORRUPT_RESULT = """
-import localyst.kernel._bridge as bridge
+import localyst.kernel.worker._bridge as bridge
 post = bridge.Bridge._post
 def corrupt(self, message, payload=None):
     if message.get("type") == "result" and not getattr(bridge, "corrupted", False):
@@ -579,14 +579,14 @@ def test_output_that_carries_code_or_html_is_shown_as_text(hostile, egress, mock
 def test_a_malformed_file_listing_fails_that_request_and_nothing_else(hostile, egress, mock) -> None:
     w = egress.witness.origin
     patch = (
-        "import localyst.kernel._bridge as bridge\n"
+        "import localyst.kernel.worker._bridge as bridge\n"
         "bridge.Bridge.real_list = bridge.Bridge._list\n"
         f"bridge.Bridge._list = lambda self: [{{'path': {link(w, 'listing')!r}, 'size': {link(w, 'size')!r}, 'mtime': 0}}]\n"
         "open('outputs_probe.txt', 'w').write('x')\nprint('RESULT patched')"
     )
     with case(hostile, egress, mock, "hostile listing", patch) as turn:
         assert "RESULT patched" in turn
-    restore = "import localyst.kernel._bridge as bridge\nbridge.Bridge._list = bridge.Bridge.real_list\nopen('after_probe.txt', 'w').write('y')\nprint('RESULT restored')"
+    restore = "import localyst.kernel.worker._bridge as bridge\nbridge.Bridge._list = bridge.Bridge.real_list\nopen('after_probe.txt', 'w').write('y')\nprint('RESULT restored')"
     with case(hostile, egress, mock, "listing back", restore) as turn:
         assert "RESULT restored" in turn
     shows(hostile, "after_probe.txt")  # the panel lists again: nothing was left waiting
@@ -601,7 +601,7 @@ def test_a_file_preview_with_html_numbers_says_it_cannot_be_read(hostile, egress
     )
     shows(hostile, "numbers.csv")
     patch = (
-        "import localyst.kernel._bridge as bridge\n"
+        "import localyst.kernel.worker._bridge as bridge\n"
         f"table = {{'name': 't', 'columns': [['a', 'int64']], 'first_rows': [[1]], 'rows': 1, 'column_count': {link(w, 'count')!r}}}\n"
         "bridge._intake.check = lambda path: None\n"
         "bridge._intake.preview = lambda path, rows=10: {'tables': [table]}\n"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from ..kernel._truncate import truncate_middle
+from ..kernel.core._truncate import truncate_middle
 from ..protocol import BOKEH_MIME, TABLE_MIME
 
 IMAGE_MIMES = ("image/png", "image/jpeg", "image/svg+xml")

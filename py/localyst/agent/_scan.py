@@ -1,7 +1,7 @@
 """Describing the person's files for the model, from inside the kernel, where the files
 and pandas are.
 
-The app asks the kernel for a scan (a ``scan-files`` message: localyst.kernel._intake.scan
+The app asks the kernel for a scan (a ``scan-files`` message: localyst.kernel.core._intake.scan
 run where the files are, within the limits below, which are the prompt's) when the files
 change, and keeps the result in its Environment: a scan per turn would cost a kernel round
 trip and a read of every file each time. The scan is not a cell: it takes no execution

@@ -1,14 +1,14 @@
-"""The execution core of the browser kernel: runs the Python a model writes.
+"""The kernel, split by where each part runs.
 
-It knows nothing of the model or the page. It imports and runs in plain CPython (the
-tests) and in Pyodide, where the kernel worker's bootstrap drives it.
+- ``core``: runs the cells and reads the files; plain Python, the same in CPython and Pyodide.
+- ``worker``: the kernel worker's side, which turns the app's messages into calls on the core.
+- ``client``: the app's side (``RemoteKernel``), which talks to that worker over a port and
+  treats whatever comes back as untrusted data (protocol/).
+
+Nothing here knows the model; the app imports ``client``, never ``worker``.
 """
 
-from ._display import display
-from ._kernel import Kernel
-from ..protocol import BOKEH_MIME, TABLE_MIME
-from ._outputs import CellResult, Output
-from ._packages import MissingModules, imports_of, missing_modules, unavailable_message
+from .core import BOKEH_MIME, TABLE_MIME, CellResult, Kernel, MissingModules, Output, display, imports_of, missing_modules, unavailable_message
 
 __all__ = [
     "BOKEH_MIME",

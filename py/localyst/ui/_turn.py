@@ -20,7 +20,7 @@ from ..agent import (
     TurnEnded,
     UsageReport,
 )
-from ..kernel._formulas import SPREADSHEET_SUFFIXES
+from ..kernel.core._formulas import SPREADSHEET_SUFFIXES
 from ..protocol import clean_output, clean_result
 from ..render import escape, fenced, visible
 from . import _outputs

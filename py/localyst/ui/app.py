@@ -11,8 +11,8 @@ from typing import Any, AsyncIterator
 import panel as pn
 
 from ..agent import Agent, CodeFinished, Event
-from ..kernel._intake import MAX_CSV_BYTES
-from ..kernel._remote import RemoteKernel
+from ..kernel.core._intake import MAX_CSV_BYTES
+from ..kernel.client import RemoteKernel
 from ..protocol import Early, PageAction, Restore, SaveSvg
 from ..render import escape
 from ..session import Conversation

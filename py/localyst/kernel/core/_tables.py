@@ -7,7 +7,7 @@ import math
 import sys
 from typing import Any
 
-from ..protocol import TABLE_MIME
+from ...protocol import TABLE_MIME
 
 PREVIEW_ROWS = 10
 PREVIEW_COLUMNS = 20

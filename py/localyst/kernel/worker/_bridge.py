@@ -51,9 +51,9 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from . import _figures, _formulas, _intake
-from ._kernel import Kernel
-from ._packages import importable_packages, missing_modules
+from ..core import _figures, _formulas, _intake
+from ..core._kernel import Kernel
+from ..core._packages import importable_packages, missing_modules
 
 #: Loaded and imported right after start-up, before any cell: nearly every analysis uses
 #: them, and the person is still typing. Package name -> module to import.

@@ -15,8 +15,8 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from .. import protocol
-from ._packages import importable_packages
+from ... import protocol
+from ..core._packages import importable_packages
 from ._port import Connect, Port, WorkerPort
 
 TIME_LIMIT = 120.0  # seconds a cell may run before it is interrupted

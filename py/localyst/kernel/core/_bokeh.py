@@ -6,7 +6,7 @@ import logging
 import sys
 from typing import Any
 
-from ..protocol import BOKEH_MIME
+from ...protocol import BOKEH_MIME
 
 
 def bokeh_root(obj: Any) -> Any | None:

@@ -13,7 +13,7 @@ import sys
 from collections import OrderedDict
 from typing import Any, Callable
 
-BACKEND = "module://localyst.kernel._mpl_backend"
+BACKEND = "module://localyst.kernel.core._mpl_backend"
 FIGURE_METADATA = {"source": "matplotlib"}
 #: Shown figures kept for a later "Download SVG" (the most recent ones only: each holds memory).
 KEPT_FIGURES = 20
