@@ -39,7 +39,7 @@ def answer(conversation: Conversation, mock: MockModel, question: str) -> list[A
     events: list[Any] = []
     conversation.ask(question)
     agent = Agent(Endpoint(mock.base_url, model="mock-small"), conversation.kernel)
-    asyncio.run(conversation.answer(agent, events.append))
+    asyncio.run(conversation.run_turn(agent, events.append))
     return events
 
 
@@ -89,7 +89,7 @@ def test_a_retry_forgets_the_failed_answer_and_asks_again(kernel: SessionKernel)
         conversation.forget_failed_answer()
         assert conversation.history == [{"role": "user", "content": "hello?"}]
         mock.script(text("Hello."))
-        asyncio.run(conversation.answer(Agent(Endpoint(mock.base_url, model="mock-small"), kernel), lambda e: None))
+        asyncio.run(conversation.run_turn(Agent(Endpoint(mock.base_url, model="mock-small"), kernel), lambda e: None))
     assert conversation.history[-1] == {"role": "assistant", "content": "Hello."}
 
 
@@ -129,3 +129,31 @@ def test_a_part_that_is_not_a_list_of_messages_is_refused(kernel: SessionKernel)
 
     with pytest.raises(ValueError, match="no list of messages"):
         Conversation.from_parts(kernel, [Part("", '{"role": "user"}')])
+
+
+def test_a_turn_waits_for_python_and_a_file_problem_is_recorded_before_the_model_is_asked(kernel: SessionKernel) -> None:
+    from localyst.agent import Notice
+    from localyst.session import Waiting
+
+    readied = []
+
+    async def ready() -> None:
+        readied.append(True)
+        kernel.packages = ["numpy", "pandas"]
+
+    async def scan_fails(limits):
+        raise RuntimeError("the scan ran out of time")
+
+    kernel.packages = []  # Python not up yet
+    kernel.ready = ready
+    kernel.scan_files = scan_fails
+    conversation = Conversation(kernel)
+    conversation.files_changed = True
+    with MockModel() as mock:
+        mock.script(text("Hi."))
+        events = answer(conversation, mock, "hello?")
+    assert readied == [True] and events[:2] == [Waiting("starting Python…"), Waiting("looking at your files…")]
+    problem = "The files could not be previewed for the model: the scan ran out of time"
+    assert events[2] == Notice(problem)
+    assert {"kind": "notice", "text": problem, "reason": None} in conversation.transcript.entries
+    assert mock.chat_requests(), "the model was not asked after the problem"

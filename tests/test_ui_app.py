@@ -89,13 +89,17 @@ def test_interpreter_settings_reach_the_agent():
     app.behaviour.max_steps.value = 3
     app.behaviour.mode.value = app.behaviour.mode.options[1]
     app.behaviour.images.value = True
-    agent = app._agent(app.settings.endpoint())
-    assert agent.limits.max_steps == 3
-    assert agent.mode == "fenced"
-    assert agent.send_images is True
-    assert app._agent(app.settings.endpoint()) is agent
+
+    def agent():
+        return app.agents.agent(app.settings.endpoint(), app.behaviour.options(), app._approve)
+
+    first = agent()
+    assert first.limits.max_steps == 3
+    assert first.mode == "fenced"
+    assert first.send_images is True
+    assert agent() is first
     app.behaviour.max_steps.value = 4
-    assert app._agent(app.settings.endpoint()) is not agent
+    assert agent() is not first
 
 
 def _html_of(component) -> str:

@@ -7,15 +7,28 @@ mock model and an in-process kernel (tests/test_session.py)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..agent import Agent, Environment, Event, FileInfo, TurnEnded, result_for_model, scan_files
+from ..agent import Agent, Environment, Event, FileInfo, Notice, TurnEnded, result_for_model, scan_files
 from ..render import fenced
 from ..store import Part
 from ..transcript import Transcript, replayable_code
 
 RESTARTED_NOTE = "[The Python kernel was restarted since the last turn: earlier variables are gone; files in /data remain.]"
 EDITED_NOTE = "(I edited and ran this code myself:)"
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """What a turn waits for before the model is asked ("" when nothing); not recorded."""
+
+    text: str
+
+
+#: Takes each event of a turn: the agent's, and Waiting.
+OnTurnEvent = Callable[[Any], None]
 
 
 class SessionKernel(Protocol):
@@ -26,6 +39,8 @@ class SessionKernel(Protocol):
 
     @property
     def online(self) -> bool: ...
+
+    async def ready(self) -> None: ...
 
     async def run(self, code: str, on_output: Any = None) -> dict[str, Any]: ...
 
@@ -106,14 +121,22 @@ class Conversation:
         last looked at, and whether the person let code use the internet."""
         return Environment(packages=tuple(self.kernel.packages), files=self.files, network=self.kernel.online)
 
-    async def answer(self, agent: Agent, on_event: Any) -> TurnEnded:
-        """Let the agent answer the last message; each event is recorded, then handed on."""
+    async def run_turn(self, agent: Agent, on_event: OnTurnEvent) -> TurnEnded:
+        """Answer the last message: once Python is up and the model has heard of the files
+        as they are now, the agent runs; each of its events is recorded, then handed on."""
+        if not self.kernel.packages:
+            on_event(Waiting("starting Python…"))
+            await self.kernel.ready()
+        if self.files_changed:
+            on_event(Waiting("looking at your files…"))
+            problem = await self.look_at_files()
+            if problem:
+                self._record(Notice(problem), on_event)
+        return await agent.run_turn(self.history, self.environment(), lambda event: self._record(event, on_event))
 
-        def record(event: Event) -> None:
-            self.transcript.apply(event)
-            on_event(event)
-
-        return await agent.run_turn(self.history, self.environment(), record)
+    def _record(self, event: Event, on_event: OnTurnEvent) -> None:
+        self.transcript.apply(event)
+        on_event(event)
 
     def forget_failed_answer(self) -> None:
         """Before asking again: drop what the failed turn added after the person's message."""

@@ -10,12 +10,12 @@ from typing import Any, AsyncIterator
 
 import panel as pn
 
-from ..agent import Agent, CodeFinished, Event
+from ..agent import CodeFinished
 from ..kernel.core._intake import MAX_CSV_BYTES
 from ..kernel.client import RemoteKernel
 from ..protocol import Early, PageAction, Restore, SaveSvg
 from ..render import escape
-from ..session import Conversation
+from ..session import Agents, Conversation, Waiting
 from ..transcript import notebook_json, to_html_report, to_script, turns
 from ._behaviour import BehaviourPanel
 from ._settings import SettingsPanel
@@ -84,7 +84,7 @@ class LocalystApp:
         ]
         self.behaviour = BehaviourPanel()
         self._view: TurnView | None = None  # the turn being answered: where "Confirm before running" asks
-        self._agents: dict[tuple[str, ...], Agent] = {}
+        self.agents = Agents(self.kernel)
         self.chat = pn.chat.ChatInterface(
             callback=self._respond,
             callback_user=ASSISTANT,
@@ -315,15 +315,6 @@ class LocalystApp:
     async def _on_restart(self, _event) -> None:
         await self.kernel.restart("The kernel was restarted on request.")
 
-    def _agent(self, endpoint) -> Agent:
-        """One agent per endpoint and settings (a switch to fenced code sticks to its agent)."""
-        options = self.behaviour.options()
-        key = (endpoint.base_url, endpoint.api_key, endpoint.model, repr(options))
-        if key not in self._agents:
-            approve = self._approve if options.pop("confirm") else None
-            self._agents = {key: Agent(endpoint, self.kernel, approve=approve, **options)}
-        return self._agents[key]
-
     async def _approve(self, cell_id: str, code: str) -> bool:
         return self._view is not None and await self._view.approve(cell_id, code)
 
@@ -352,16 +343,11 @@ class LocalystApp:
         """Answer the conversation's last message into ``view``. True when the turn failed
         before anything was shown, so the page should present it as a notice, not an answer."""
         self._view = view
-        if not self.kernel.packages:
-            view.wait("starting Python…")
-            await self.kernel.ready()
-        if self.session.files_changed:
-            view.wait("looking at your files…")
-            problem = await self.session.look_at_files()
-            if problem:
-                view.add_notice(problem)
 
-        def on_event(event: Event) -> None:
+        def on_event(event: Any) -> None:
+            if isinstance(event, Waiting):
+                view.wait(event.text)
+                return
             view.handle(event)
             self.keeper.save_soon()
             if isinstance(event, CodeFinished) and event.result.get("files"):
@@ -369,7 +355,7 @@ class LocalystApp:
 
         self.answering = True
         try:
-            ended = await self.session.answer(self._agent(endpoint), on_event)
+            ended = await self.session.run_turn(self.agents.agent(endpoint, self.behaviour.options(), self._approve), on_event)
         except asyncio.CancelledError:
             view.add_notice("Stopped.")
             raise
