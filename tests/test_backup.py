@@ -228,7 +228,7 @@ def confirm(app, settings: dict[str, Any], button: str) -> list[dict[str, Any]]:
 
     async def run() -> None:
         keeper = app.keeper
-        keeper.store, keeper.save_settings = object(), save_settings  # a store is open
+        keeper.keeping.store, keeper.save_settings = object(), save_settings  # a store is open
         changed, changes = proposed(app, settings)
         keeper.list.ask(SettingsQuestion("b.zip", changes, lambda: keeper._use_settings(changed), keeper._keep_settings).panel)
         [use, keep] = keeper.list.question.objects[0].objects[1].objects
@@ -236,7 +236,7 @@ def confirm(app, settings: dict[str, Any], button: str) -> list[dict[str, Any]]:
         await asyncio.sleep(0)  # the save is a task
 
     asyncio.run(run())
-    app.keeper.store = None  # it was there for the save only
+    app.keeper.keeping.store = None  # it was there for the save only
     assert app.keeper.list.question.objects == []
     return saved
 

@@ -157,3 +157,70 @@ def test_a_turn_waits_for_python_and_a_file_problem_is_recorded_before_the_model
     assert events[2] == Notice(problem)
     assert {"kind": "notice", "text": problem, "reason": None} in conversation.transcript.entries
     assert mock.chat_requests(), "the model was not asked after the problem"
+
+
+class MemoryStore:
+    """The store's conversation calls over dicts: what session.Keeping needs of IndexedDB."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, dict] = {}
+        self.stored_parts: dict[tuple[str, int], Any] = {}
+        self.writes: list[list[int]] = []
+
+    async def save_conversation(self, record, parts=None) -> None:
+        self.records[record["id"]] = dict(record)
+        for index, part in (parts or {}).items():
+            self.stored_parts[(record["id"], index)] = part
+        count = record.get("parts") or 0
+        self.stored_parts = {k: v for k, v in self.stored_parts.items() if k[0] != record["id"] or k[1] < count}
+        self.writes.append(sorted(parts or {}))
+
+    async def parts(self, record):
+        from localyst.store import Part
+
+        if record.get("parts") is None:
+            return [Part(record.get("transcript") or "", record.get("history") or "[]")]
+        return [self.stored_parts[(record["id"], i)] for i in range(record["parts"])]
+
+    async def delete_conversation(self, conversation) -> None:
+        del self.records[conversation]
+
+
+def test_keeping_writes_what_changed_and_reads_back_what_it_wrote(kernel: SessionKernel) -> None:
+    from localyst.session import Keeping
+
+    keeping = Keeping()
+    keeping.store = store = MemoryStore()
+    conversation = Conversation(kernel)
+    with MockModel() as mock:
+        for number in (1, 2, 3):
+            mock.script(text(f"Answer {number}."))
+            answer(conversation, mock, f"Question {number}?")
+            assert asyncio.run(keeping.save(conversation))
+    assert not asyncio.run(keeping.save(conversation)), "an unchanged conversation was written again"
+    assert store.writes == [[0], [0, 1], [1, 2]]
+    record = keeping.record
+    assert record["title"] == "Question 1?" and record["parts"] == 3 and keeping.records[0] == record
+    again = asyncio.run(keeping.read(record["id"], kernel))
+    assert again.transcript.entries == conversation.transcript.entries and again.history == conversation.history
+    asyncio.run(keeping.rename(record["id"], "  Sales   by region "))
+    assert asyncio.run(keeping.save(again)) and store.records[record["id"]]["title"] == "Sales by region"
+    assert asyncio.run(keeping.delete(record["id"])) and keeping.records == [] and store.records == {}
+
+
+def test_keeping_reads_a_record_of_the_inline_kind_and_writes_it_in_parts(kernel: SessionKernel) -> None:
+    from localyst.session import Keeping
+    from localyst.transcript import Transcript
+
+    transcript = Transcript()
+    transcript.add_user("Old question?")
+    inline = {"id": "old", "title": "Old", "created": 1.0, "updated": 2.0, "transcript": transcript.to_json(), "history": '[{"role": "user", "content": "Old question?"}]'}
+    keeping = Keeping()
+    keeping.store = store = MemoryStore()
+    keeping.records = [inline]
+    session = asyncio.run(keeping.read("old", kernel))
+    keeping.show("old", session)
+    assert [e["text"] for e in session.transcript.entries] == ["Old question?"]
+    assert asyncio.run(keeping.save(session)), "the inline record was not written in parts"
+    assert "transcript" not in store.records["old"] and store.records["old"]["parts"] == 1
+    assert asyncio.run(keeping.read("old", kernel)).history == session.history

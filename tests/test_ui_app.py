@@ -298,7 +298,7 @@ def test_a_save_writes_the_record_and_the_last_part_not_the_whole_conversation()
             self.saves.append((record, parts))
 
     app = LocalystApp("")
-    store = app.keeper.store = RecordingStore()
+    store = app.keeper.keeping.store = RecordingStore()
 
     def turn(number: int) -> None:
         app.session.ask(f"question {number}")

@@ -1,7 +1,9 @@
-"""The conversation without any view: what goes to the model, what is recorded, and what
-the model is told of the files and the kernel. ui/ renders it and sends the person's actions."""
+"""The conversation without any view: what goes to the model, what is recorded, what the
+model is told of the files and the kernel, how a turn runs, and how it is kept. ui/
+renders it and sends the person's actions."""
 
 from ._agents import Agents
 from ._conversation import Conversation, SessionKernel, Waiting
+from ._keeping import Keeping
 
-__all__ = ["Agents", "Conversation", "SessionKernel", "Waiting"]
+__all__ = ["Agents", "Conversation", "Keeping", "SessionKernel", "Waiting"]

@@ -1,4 +1,5 @@
-"""Keeping the person's work as it happens, and bringing it back.
+"""Keeping the person's work as it happens, and bringing it back: what the person sees
+of it (session.Keeping does the keeping).
 
 The person's message is stored before it goes to the model; the answer is stored as it
 streams (at most a second behind) and when the turn ends; files as they come and as code
@@ -10,12 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..store import Store, StoreError, backup, new_conversation, restore, try_hold
-from ..session import Conversation
-from ..transcript import mark_interrupted, readable_text
+from ..session import Conversation, Keeping
+from ..store import Store, StoreError, backup, restore
+from ..transcript import mark_interrupted
 from ._conversations import ConversationList
 from ._files import human_size
 from ._page import save
@@ -30,81 +30,57 @@ SAVE_INTERVAL = 1.0
 #: Seconds a reloaded page waits for its own conversation, which the page before it may
 #: still hold for a moment.
 RELOAD_WAIT = 3.0
-TITLE_CHARS = 60
 
 
 class Keeper:
-    """The app's memory: the current conversation's record, and every other one."""
+    """The app's memory as the person sees it: the list of conversations and what it says;
+    the keeping itself (records, parts, holds) is session.Keeping."""
 
     def __init__(self, app: LocalystApp) -> None:
         self.app = app
-        self.store: Store | None = None
-        self.record: dict[str, Any] = new_conversation()
-        self.records: list[dict[str, Any]] = []
+        self.keeping = Keeping()
         self._timer: asyncio.TimerHandle | None = None
-        self._release: Callable[[], None] = lambda: None  # this tab's hold on its conversation
-        self._stored = False  # whether self.record is in the store as it is
-        self._sealed = 0  # the parts before this one are stored as they are (only the last part changes)
-        self._last: Any = None  # the last part as it was stored
-        self.list = ConversationList(self.open, self.new, self.rename, self.delete, self.backup, self.words)
+        self.list = ConversationList(self.open, self.new, self.rename, self.delete, self.backup, self.keeping.words)
+
+    @property
+    def store(self) -> Store | None:
+        return self.keeping.store
 
     async def open_store(self) -> dict[str, Any]:
         """Open the store; the stored settings ({} when nothing can be kept)."""
         try:
-            self.store = await Store.open()
-            settings = await self.store.settings()
-            self.records = await self.store.conversations()
+            return await self.keeping.open_store()
         except StoreError as exc:
-            self.store = None
             self.list.say(f"Nothing can be kept in this browser ({exc}): your work lasts as long as this tab.", problem=True)
             return {}
-        return settings
 
     async def bring_back(self) -> None:
         """Open the latest conversation no other tab has open (waiting a moment for a page
         being reloaded to let go of it), or start a new one."""
         if self.store is None:
             return
-        for number, record in enumerate(self.records):
+        for number, record in enumerate(self.keeping.records):
             if await self.open(record["id"], restart=False, leave=False, wait=RELOAD_WAIT if number == 0 else 0.0):
                 break
         else:
-            await self._hold(self.record["id"])
+            await self.keeping.hold(self.keeping.record["id"])
             await self.save()
         await self.show_space()
 
     # ------------------------------------------------------------ saving
 
-    def _title(self) -> str:
-        title = self.record["title"]
-        if title == "New conversation":
-            first = next((e["text"] for e in self.app.session.transcript.entries if e["kind"] == "user"), "")
-            title = " ".join(first.split())[:TITLE_CHARS] or title
-        return title
-
     async def save(self) -> None:
-        """Store what changed of the current conversation now: its record and the parts
-        from the first one not stored since it was last changed (all of that, or, on a
-        full disk, none of it)."""
+        """Store what changed of the current conversation now."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        session = self.app.session
-        count = len(session.starts)
-        parts = session.parts(self._sealed)
-        record = {key: value for key, value in self.record.items() if key not in ("transcript", "history")}
-        record.update(title=self._title(), parts=count)
-        unchanged = self._stored and record == self.record and self._sealed == count - 1 and parts[-1] == self._last
-        self.record = record
-        if self.store is None or unchanged:
-            return
         try:
-            await self.store.save_conversation(record, dict(enumerate(parts, self._sealed)))
+            written = await self.keeping.save(self.app.session)
         except StoreError as exc:
             self._failed(exc, "the conversation's latest changes")
             return
-        self._sealed, self._last, self._stored = count - 1, parts[-1], True
-        self._remember(self.record)
+        if written:
+            self._show_list()
 
     def save_soon(self) -> None:
         """Save within SAVE_INTERVAL (many events arrive per second while an answer streams)."""
@@ -138,7 +114,7 @@ class Keeper:
         """Store a file the person added, as the browser gave it (no copy through Python)."""
         if self.store is not None:
             try:
-                await self.store.save_file(self.record["id"], path, blob, size)
+                await self.store.save_file(self.keeping.record["id"], path, blob, size)
             except StoreError as exc:
                 self._failed(exc, path)
 
@@ -152,7 +128,7 @@ class Keeper:
         import js
 
         kernel = self.app.kernel
-        conversation = self.record["id"]
+        conversation = self.keeping.record["id"]
         try:
             listing = {info["path"]: info["size"] for info in await kernel.list_files()}
             stored = {str(f.path): int(f.size) for f in await self.store.files(conversation)}
@@ -192,18 +168,8 @@ class Keeper:
             return
         self.list.say(f"Storage: {human_size(int(estimate.usage))} used of {human_size(int(estimate.quota))} available.")
 
-    async def words(self, record: dict[str, Any]) -> str:
-        """What a search of the conversations reads of one (read from the store when searched)."""
-        if self.store is None:
-            return ""
-        try:
-            return readable_text([part.transcript for part in await self.store.parts(record)])
-        except StoreError:
-            return ""
-
-    def _remember(self, record: dict[str, Any]) -> None:
-        self.records = [record] + [r for r in self.records if r["id"] != record["id"]]
-        self.list.show(self.records, self.record["id"])
+    def _show_list(self) -> None:
+        self.list.show(self.keeping.records, self.keeping.record["id"])
 
     # ------------------------------------------------------------ backup
 
@@ -228,7 +194,7 @@ class Keeper:
             return
         try:
             restored, settings = await restore(self.store, bytes((await file.arrayBuffer()).to_py()))
-            self.records = await self.store.conversations()
+            self.keeping.records = await self.store.conversations()
         except (ValueError, StoreError) as exc:
             self.list.say(f"{file.name} was not restored (nothing in it was kept): {exc}", problem=True)
             return
@@ -265,35 +231,22 @@ class Keeper:
         if self.app.answering:
             self.list.say("Stop the answer first: a conversation cannot be switched while it runs.", problem=True)
             return False
-        record = next(r for r in self.records if r["id"] == conversation)
         try:
-            parts = await self.store.parts(record) if self.store is not None else []
-            session = Conversation.from_parts(self.app.kernel, parts)
+            session = await self.keeping.read(conversation, self.app.kernel)
         except (ValueError, StoreError) as exc:
             self.list.say(f"That conversation could not be read: {exc}", problem=True)
             return False
-        if not await self._hold(conversation, wait):
+        if not await self.keeping.hold(conversation, wait):
             self.list.say("That conversation is open in another tab: switch to that tab to go on with it.", problem=True)
             return False
         if leave:
             await self.save()
-        # A record of the earlier, inline kind is written in parts with its next save.
-        self._stored, self._sealed, self._last = True, len(parts) - 1 if record.get("parts") is not None else 0, None
+        self.keeping.show(conversation, session)
         interrupted = mark_interrupted(session.transcript)
-        self.record = record
         await self._mount(session, restart)
         if interrupted:
             await self.save()
-        self.list.show(self.records, self.record["id"])
-        return True
-
-    async def _hold(self, conversation: str, wait: float = 0.0) -> bool:
-        """Take this tab's hold on a conversation (letting go of the one before)."""
-        release = await try_hold(f"localyst-conversation-{conversation}", wait)
-        if release is None:
-            return False
-        self._release()
-        self._release = release
+        self._show_list()
         return True
 
     async def new(self) -> None:
@@ -302,45 +255,36 @@ class Keeper:
         await self._start_new()
 
     async def _start_new(self) -> None:
-        self.record = new_conversation()
-        self._stored, self._sealed, self._last = False, 0, None
-        await self._hold(self.record["id"])
+        self.keeping.start_new()
+        await self.keeping.hold(self.keeping.record["id"])
         await self._mount(Conversation(self.app.kernel), restart=True)
         await self.save()
 
     async def rename(self, conversation: str, title: str) -> None:
-        title = " ".join(title.split())[:TITLE_CHARS]
-        if not title:
+        try:
+            await self.keeping.rename(conversation, title)
+        except StoreError as exc:
+            self._failed(exc, "the new title")
             return
-        if conversation == self.record["id"]:
-            self.record["title"] = title
-            self._stored = False
+        if conversation == self.keeping.record["id"]:
             await self.save()
-            return
-        record = next(r for r in self.records if r["id"] == conversation)
-        record["title"] = title
-        if self.store is not None:
-            await self.store.save_conversation(record)
-        self.list.show(self.records, self.record["id"])
+        self._show_list()
 
     async def delete(self, conversation: str) -> None:
-        if conversation == self.record["id"] and self.app.answering:
+        if conversation == self.keeping.record["id"] and self.app.answering:
             self.list.say("Stop the answer first: a conversation cannot be deleted while it runs.", problem=True)
             return
-        elsewhere = None
-        if conversation != self.record["id"]:
-            elsewhere = await try_hold(f"localyst-conversation-{conversation}")
-            if elsewhere is None:
-                self.list.say("That conversation is open in another tab: it was not deleted.", problem=True)
-                return
-        if self.store is not None:
-            await self.store.delete_conversation(conversation)
-        if elsewhere is not None:
-            elsewhere()
-        self.records = [r for r in self.records if r["id"] != conversation]
-        if conversation == self.record["id"]:
+        try:
+            deleted = await self.keeping.delete(conversation)
+        except StoreError as exc:
+            self._failed(exc, "the deletion")
+            return
+        if not deleted:
+            self.list.say("That conversation is open in another tab: it was not deleted.", problem=True)
+            return
+        if conversation == self.keeping.record["id"]:
             await self._start_new()
-        self.list.show(self.records, self.record["id"])
+        self._show_list()
         await self.show_space()
 
     async def _leave(self) -> bool:
@@ -359,7 +303,7 @@ class Keeper:
             app.kernel.files.clear()
             await app.kernel.restart("Another conversation was opened.")
         if self.store is not None:
-            for stored in await self.store.files(self.record["id"]):
+            for stored in await self.store.files(self.keeping.record["id"]):
                 await app.kernel.put_file(str(stored.path), stored.blob)
         app.files_changed()
         await app.files.refresh()
