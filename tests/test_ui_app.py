@@ -238,9 +238,10 @@ def test_background_work_is_held_until_it_ends_and_a_failure_is_logged(caplog):
     assert "background work failed" in caplog.text and "the save failed" in caplog.text
 
 
-def test_answers_far_from_the_screen_are_let_go_and_made_again_from_the_record():
-    """The chat is a virtualised feed; an answer scrolled far away leaves the Panel tree
-    (which every change of the page walks) and is drawn again from the record."""
+def test_a_stored_conversation_draws_its_last_turns_and_the_earlier_ones_as_the_person_scrolls_up():
+    """The chat is a virtualised feed: a stored conversation opens with its last turns, the
+    earlier ones come in as the person scrolls to the top, and an answer scrolled far away
+    leaves the Panel tree (which every change of the page walks), drawn again from the record."""
     from bokeh.document import Document
     from panel.util import edit_readonly
 
@@ -248,7 +249,7 @@ def test_answers_far_from_the_screen_are_let_go_and_made_again_from_the_record()
     from localyst.session import Conversation
     from localyst.transcript import Transcript
     from localyst.ui._turn import Deferred
-    from localyst.ui.app import LIVE_MESSAGES, LocalystApp
+    from localyst.ui.app import EARLIER_AT_ONCE, LIVE_MESSAGES, LocalystApp
 
     transcript = Transcript()
     for number in range(1, 13):
@@ -261,27 +262,34 @@ def test_answers_far_from_the_screen_are_let_go_and_made_again_from_the_record()
     app.chat.get_root(Document())  # the page draws the chat
     feed = app.chat._chat_log
 
-    def drawn() -> dict[int, str]:
+    def drawn() -> dict[str, int]:
+        """The answers that hold their Panel objects, by their text: their index in the feed."""
         return {
-            index: str(message.object.select(pn.pane.Markdown)[-1].object)
+            str(message.object.select(pn.pane.Markdown)[-1].object): index
             for index, message in enumerate(feed.objects)
             if isinstance(message.object, Deferred) and message.object.objects
         }
 
-    last = len(feed.objects) - 1
-    assert last in drawn() and min(drawn()) >= len(feed.objects) - 2 * LIVE_MESSAGES, "more than the screenful was drawn"
-    assert drawn()[last] == "answer number 12"
+    def scroll_to(first: int, last: int) -> None:
+        with edit_readonly(feed):
+            feed.visible_range = (first, last)
+
+    assert len(feed.objects) == 1 + 2 * EARLIER_AT_ONCE, "more turns than the last ones were made"
+    assert "8 earlier turns" in feed.objects[0].object
+    assert set(drawn()) == {f"answer number {n}" for n in range(13 - LIVE_MESSAGES, 13)}
+    scroll_to(0, 2)
+    assert len(feed.objects) == 1 + 4 * EARLIER_AT_ONCE and "4 earlier turns" in feed.objects[0].object
+    assert feed.visible_range == (2 * EARLIER_AT_ONCE, 2 + 2 * EARLIER_AT_ONCE), "the turns the person saw moved"
+    assert "answer number 6" in drawn(), "an answer near the screen was not drawn from the record"
+    scroll_to(0, 2)
+    assert len(feed.objects) == 1 + 24 and "Welcome" in feed.objects[0].object
+    scroll_to(0, 2)  # all turns are in: the top is the first of them
+    assert "answer number 1" in drawn() and "answer number 11" not in drawn(), "an answer far from the screen is still held"
+    assert drawn()["answer number 12"] == len(feed.objects) - 1  # the last stays: replacing it would scroll to it
     size = len(app.chat.select())
-    with edit_readonly(feed):
-        feed.visible_range = (0, 2)  # the person scrolls to the top
-    assert drawn()[2] == "answer number 1", "an answer scrolled to was not drawn from the record"
-    assert feed.visible_range == (0, 2), "letting go made the chat jump"
-    # The latest answer stays (replacing the last message would scroll to it); no other far one does.
-    assert [index for index in drawn() if index > 2 * LIVE_MESSAGES + 2] == [last], "an answer far from the screen is still held"
+    scroll_to(len(feed.objects) - 3, len(feed.objects) - 1)  # back to the latest
+    assert "answer number 11" in drawn() and "answer number 1" not in drawn()
     assert len(app.chat.select()) <= size + 10
-    with edit_readonly(feed):
-        feed.visible_range = (last - 2, last)  # and back to the latest
-    assert drawn()[last] == "answer number 12" and drawn()[last - 4] == "answer number 10" and 2 not in drawn()
 
 
 def test_a_save_writes_the_record_and_the_last_part_not_the_whole_conversation():

@@ -9,6 +9,8 @@ from functools import partial
 from typing import Any, AsyncIterator
 
 import panel as pn
+import param
+from panel.util import edit_readonly
 
 from ..agent import CodeFinished
 from ..kernel.core._intake import MAX_CSV_BYTES
@@ -41,6 +43,9 @@ MESSAGE_PARAMS = {"show_reaction_icons": False, "show_copy_icon": True}
 #: message further away leaves the page's document (every structural change walks all of
 #: it) and is drawn again as it scrolls back in, widgets and all.
 LIVE_MESSAGES = 4
+#: Turns of a stored conversation drawn at a time: the last ones when it opens, then as
+#: many more each time the person scrolls to the top.
+EARLIER_AT_ONCE = 4
 INTERNET_WARNING = (
     "<p class='ly-problem'>Code the model writes can now send anything in this tab, your files included, "
     "to any server, and a file you open can tell it to. The kernel restarted (variables are gone). "
@@ -105,6 +110,8 @@ class LocalystApp:
             css_classes=["localyst-chat"],
         )
         self.chat.send(WELCOME, user=NOTICE, avatar="L", respond=False)
+        self._stored_turns: list = []  # the turns of the conversation shown when it was opened
+        self._first_shown = 0  # the first of them that has messages in the chat
         self.chat._chat_log.param.watch(self.let_go_of_far_answers, "visible_range")
         self.answering = False
         self.keeper = Keeper(self)
@@ -162,16 +169,45 @@ class LocalystApp:
             background(self.keeper.save_settings(settings))
 
     def show_conversation(self, session: Conversation) -> None:
-        """Draw a conversation in the chat, in one change of the page. An answer is built
-        when the feed first draws it: a reload costs the screenful, not the history."""
+        """Draw a conversation in the chat, in one change of the page: its last turns, with
+        the earlier ones made as the person scrolls up to them (a chat message is dozens of
+        Panel objects), and each answer built when the feed first draws it. A reload costs
+        the screenful, not the history."""
         self.session = session
-        params = MESSAGE_PARAMS
-        messages = [pn.chat.ChatMessage(WELCOME, user=NOTICE, avatar="L", **params)]
-        for number, turn in enumerate(turns(session.transcript)):
-            messages.append(pn.chat.ChatMessage(turn.question, user=USER, avatar="Y", **params))
-            messages.append(pn.chat.ChatMessage(Deferred(partial(self._stored_answer, session, number)), user=ASSISTANT, avatar="A", **params))
-        self.chat.objects = messages
+        self._stored_turns = turns(session.transcript)
+        self._first_shown = max(0, len(self._stored_turns) - EARLIER_AT_ONCE)
+        self.chat.objects = [self._top_message(), *self._turn_messages(self._first_shown, len(self._stored_turns))]
         self.replay_status.object = ""
+
+    def _top_message(self) -> pn.chat.ChatMessage:
+        if not self._first_shown:
+            return pn.chat.ChatMessage(WELCOME, user=NOTICE, avatar="L", **MESSAGE_PARAMS)
+        count = self._first_shown
+        return pn.chat.ChatMessage(
+            f"*{count} earlier turn{'s' if count > 1 else ''} of this conversation: scroll up to see them.*",
+            user=NOTICE, avatar="L", **MESSAGE_PARAMS,
+        )
+
+    def _turn_messages(self, start: int, end: int) -> list[pn.chat.ChatMessage]:
+        messages = []
+        for number in range(start, end):
+            messages.append(pn.chat.ChatMessage(self._stored_turns[number].question, user=USER, avatar="Y", **MESSAGE_PARAMS))
+            answer = Deferred(partial(self._stored_answer, self.session, number))
+            messages.append(pn.chat.ChatMessage(answer, user=ASSISTANT, avatar="A", **MESSAGE_PARAMS))
+        return messages
+
+    def _show_earlier(self) -> None:
+        """The person scrolled to the top of a conversation drawn from its last turns: the
+        turns before them come in above, and what they see stays where it is."""
+        feed = self.chat._chat_log
+        start = max(0, self._first_shown - EARLIER_AT_ONCE)
+        earlier = self._turn_messages(start, self._first_shown)
+        self._first_shown = start
+        first, last = feed.visible_range
+        with param.parameterized.batch_call_watchers(feed):
+            feed.objects = [self._top_message(), *earlier, *feed.objects[1:]]
+            with edit_readonly(feed):
+                feed.visible_range = (first + len(earlier), last + len(earlier))
 
     def _stored_answer(self, session: Conversation, number: int) -> pn.viewable.Viewable:
         """Answer ``number`` of the conversation, drawn from its record."""
@@ -186,9 +222,11 @@ class LocalystApp:
         """Put answers far from the screen back in their record (made again as they come
         back): the cost of every later change then does not grow with the conversation.
         Not while a turn runs; the feed's objects change once, and only far from the screen."""
+        feed = self.chat._chat_log  # the chat's virtualised Feed (Panel 1.8)
+        if feed.visible_range and feed.visible_range[0] == 0 and self._first_shown:
+            self._show_earlier()
         if self.answering:
             return
-        feed = self.chat._chat_log  # the chat's virtualised Feed (Panel 1.8)
         objects = list(feed.objects)
         if feed.visible_range:
             first, last = feed.visible_range
