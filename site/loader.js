@@ -195,6 +195,7 @@
     early.files = [];
   }
 
+  const FORGET_AFTER_MS = 2000;
   let worker = null;
   let jsdoc = null;
   let actionToken = null; // this visit's token for the app's own action buttons (see render)
@@ -237,6 +238,10 @@
     app.hidden = false;
     const [views] = await window.Bokeh.embed.embed_items(docsJson, renderItems);
     jsdoc = [...views.roots.values()][0].model.document;
+    // BokehJS forgets the models that left its document only after 30 s without a change,
+    // which a conversation in use never has; the chat lets go of answers far from the
+    // screen, and this lets the page forget them after 2 s of quiet.
+    jsdoc._recompute_timeout = FORGET_AFTER_MS;
     jsdoc.on_change(sendChange, false);
     worker.postMessage({ type: "rendered" });
     $("loading").remove();

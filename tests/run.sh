@@ -18,7 +18,7 @@ python3 -m venv .venv
 .venv/bin/python -m pip install -q -e '.[test]'
 
 status=0
-.venv/bin/python -m pytest -ra "$@" || status=$?
+.venv/bin/python -m pytest -ra --durations=15 "$@" || status=$?
 if [ "$status" = 5 ]; then
   echo "pytest collected no tests: that is a failure here" >&2
   exit 1

@@ -177,6 +177,7 @@ class LocalystApp:
         self._stored_turns = turns(session.transcript)
         self._first_shown = max(0, len(self._stored_turns) - EARLIER_AT_ONCE)
         self.chat.objects = [self._top_message(), *self._turn_messages(self._first_shown, len(self._stored_turns))]
+        self._show_latest()  # where the conversation goes on
         self.replay_status.object = ""
 
     def _top_message(self) -> pn.chat.ChatMessage:
@@ -218,11 +219,25 @@ class LocalystApp:
         view.flush()
         return view.panel
 
+    def _show_latest(self) -> None:
+        """Scroll the chat to its latest message, and again until the page says it is on
+        screen: outputs that finish drawing after the scroll (charts, tables) push it down,
+        and the feed draws only what is near what the page says it shows."""
+        self._to_latest = True
+        self.chat._chat_log.scroll_to_latest()
+
+    _to_latest = False
+
     def let_go_of_far_answers(self, *_event) -> None:
         """Put answers far from the screen back in their record (made again as they come
         back): the cost of every later change then does not grow with the conversation.
         Not while a turn runs; the feed's objects change once, and only far from the screen."""
         feed = self.chat._chat_log  # the chat's virtualised Feed (Panel 1.8)
+        if self._to_latest and feed.visible_range:
+            if feed.visible_range[1] < len(feed.objects) - 1:
+                feed.scroll_to_latest()
+                return
+            self._to_latest = False
         if feed.visible_range and feed.visible_range[0] == 0 and self._first_shown:
             self._show_earlier()
         if self.answering:
@@ -362,6 +377,9 @@ class LocalystApp:
         if problem:
             yield {"user": NOTICE, "avatar": "L", "object": problem}
             return
+        # The person asked: the chat shows the latest, however far up they were, so that the
+        # feed (which draws only what is near the screen) draws the question and its answer.
+        self._show_latest()
         self.session.ask(str(contents))
         number = sum(1 for entry in self.session.transcript.entries if entry["kind"] == "user") - 1
         await self.keeper.save()  # kept before it is sent
