@@ -277,7 +277,10 @@ def test_a_stored_conversation_draws_its_last_turns_and_the_earlier_ones_as_the_
     assert len(feed.objects) == 1 + 2 * EARLIER_AT_ONCE, "more turns than the last ones were made"
     assert "8 earlier turns" in feed.objects[0].object
     assert set(drawn()) == {f"answer number {n}" for n in range(13 - LIVE_MESSAGES, 13)}
-    scroll_to(0, 2)
+    scroll_to(0, 2)  # the page reports a place above the latest before it showed the latest
+    assert len(feed.objects) == 1 + 2 * EARLIER_AT_ONCE, "earlier turns came in while the chat went to the latest"
+    scroll_to(len(feed.objects) - 3, len(feed.objects) - 1)  # the latest is on screen
+    scroll_to(0, 2)  # now the person scrolls to the top
     assert len(feed.objects) == 1 + 4 * EARLIER_AT_ONCE and "4 earlier turns" in feed.objects[0].object
     assert feed.visible_range == (2 * EARLIER_AT_ONCE, 2 + 2 * EARLIER_AT_ONCE), "the turns the person saw moved"
     assert "answer number 6" in drawn(), "an answer near the screen was not drawn from the record"
