@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..kernel.core._intake._messages import size_text
+
 MAX_FILES_LISTED = 50
 MAX_PREVIEWS = 10  # files shown with columns and first rows; the rest by name only
 MAX_COLUMNS = 30
@@ -61,7 +63,7 @@ def _describe(info: FileInfo, *, preview: bool) -> str:
     if info.columns:
         rows = f"{info.rows:,} rows × " if info.rows is not None else ""
         shape = f", {rows}{max(info.column_count, len(info.columns))} columns"
-    line = f"- {info.path} ({_size(info.size)}, {info.mime}{shape})"
+    line = f"- {info.path} ({size_text(info.size)}, {info.mime}{shape})"
     if not preview:
         return line
     if info.columns:
@@ -75,10 +77,3 @@ def _describe(info: FileInfo, *, preview: bool) -> str:
         line += f"\n  {label}:\n" + "\n".join("    " + row for row in head.splitlines())
     return line
 
-
-def _size(size: int) -> str:
-    if size < 1024:
-        return f"{size:,} bytes"
-    if size < 1024**2:
-        return f"{size / 1024:.1f} KB"
-    return f"{size / 1024**2:.1f} MB"

@@ -13,7 +13,7 @@ from typing import Any
 import panel as pn
 
 from ..protocol import TABLE_MIME
-from ..render import escape, visible
+from ..render import escape, size_text, visible
 from . import _outputs
 from ._actions import action_button
 from ._buttons import once_button
@@ -49,14 +49,6 @@ def safe_name(name: str) -> str:
     """A file's bare name: no folders (either slash), no '..', nothing hidden."""
     bare = PurePosixPath(name.replace("\\", "/")).name.strip()
     return "" if bare in ("", ".", "..") else bare.lstrip(".")
-
-
-def human_size(size: float) -> str:
-    for unit in ("bytes", "kB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:,} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1000
-    return ""
 
 
 def kind_of(path: str) -> str:
@@ -105,7 +97,7 @@ class FileRow:
         name = escape(visible(self.path))
         output = "<span class='ly-out'>output</span> · " if self.path.startswith(OUTPUTS) else ""
         self.label.object = (
-            f"<div class='ly-file'><b>{name}</b><br><small>{output}{escape(human_size(info['size']))} · "
+            f"<div class='ly-file'><b>{name}</b><br><small>{output}{escape(size_text(info['size']))} · "
             f"{escape(kind_of(self.path))} · {escape(clock(info['mtime']))}</small></div>"
         )
 
@@ -174,9 +166,9 @@ def _preview(info: dict[str, Any], extract: Callable[[], Awaitable[None]] | None
     if info.get("text") is not None and not info.get("tables"):
         parts.append(_outputs.preformatted(str(info["text"]) + ("\n…" if info.get("truncated") else "")))
     if "members" in info:
-        listing = "".join(f"{visible(str(m['path']))}  ({human_size(int(m['size']))})\n" for m in info["members"])
+        listing = "".join(f"{visible(str(m['path']))}  ({size_text(int(m['size']))})\n" for m in info["members"])
         parts.append(_outputs.preformatted(listing or "(empty archive)"))
-        parts.append(_hint(f"{int(info['member_count'])} files, {human_size(int(info['unpacked_size']))} unpacked"))
+        parts.append(_hint(f"{int(info['member_count'])} files, {size_text(int(info['unpacked_size']))} unpacked"))
         if extract is not None and info["members"]:
             parts.append(once_button("Extract here", "file-zip", extract, button_type="light", margin=(2, 4)))
     return pn.Column(*parts, sizing_mode="stretch_width", margin=0) if parts else _hint("Nothing to preview.")

@@ -13,11 +13,11 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
+from ..render import size_text
 from ..session import Conversation, Keeping
 from ..store import Store, StoreError, backup, restore
 from ..transcript import mark_interrupted
 from ._conversations import ConversationList
-from ._files import human_size
 from ._page import save
 from ._restore import SettingsQuestion, proposed
 from ._tasks import background
@@ -166,7 +166,7 @@ class Keeper:
             estimate = await js.navigator.storage.estimate()
         except Exception:  # no StorageManager here: say nothing rather than guess
             return
-        self.list.say(f"Storage: {human_size(int(estimate.usage))} used of {human_size(int(estimate.quota))} available.")
+        self.list.say(f"Storage: {size_text(int(estimate.usage))} used of {size_text(int(estimate.quota))} available.")
 
     def _show_list(self) -> None:
         self.list.show(self.keeping.records, self.keeping.record["id"])

@@ -16,13 +16,13 @@ from ..agent import CodeFinished
 from ..kernel.core._intake import MAX_CSV_BYTES
 from ..kernel.client import RemoteKernel
 from ..protocol import Early, PageAction, Restore, SaveSvg
-from ..render import escape
+from ..render import escape, size_text
 from ..session import Agents, Conversation, Waiting
 from ..transcript import notebook_json, to_html_report, to_script, turns
 from ._behaviour import BehaviourPanel
 from ._settings import SettingsPanel
 from ._styles import APP_CSS, HEADER_CSS
-from ._files import FILES_CSS, FilesPanel, human_size, safe_name
+from ._files import FILES_CSS, FilesPanel, safe_name
 from ._keeper import Keeper
 from ._tasks import background
 from ._markdown import lock_down_markdown
@@ -286,7 +286,7 @@ class LocalystApp:
                 problems.append(f"{name!r} is not a usable file name; it was not added.")
             elif size > (limit := MAX_CSV_BYTES if clean.lower().endswith(DELIMITED) else MAX_FILE_BYTES):
                 problems.append(
-                    f"{clean} is {human_size(size)}: over the {human_size(limit)} this tab can read "
+                    f"{clean} is {size_text(size)}: over the {size_text(limit)} this tab can read "
                     "(a browser tab's WebAssembly memory ends near 4 GB). It was not added."
                 )
             else:
