@@ -279,7 +279,10 @@ def test_a_stored_conversation_draws_its_last_turns_and_the_earlier_ones_as_the_
     assert set(drawn()) == {f"answer number {n}" for n in range(13 - LIVE_MESSAGES, 13)}
     scroll_to(0, 2)  # the page reports a place above the latest before it showed the latest
     assert len(feed.objects) == 1 + 2 * EARLIER_AT_ONCE, "earlier turns came in while the chat went to the latest"
-    scroll_to(len(feed.objects) - 3, len(feed.objects) - 1)  # the latest is on screen
+    scroll_to(len(feed.objects) - 3, len(feed.objects))  # the feed's own guess while it scrolls
+    scroll_to(0, 2)  # the page still shows a place above
+    assert len(feed.objects) == 1 + 2 * EARLIER_AT_ONCE, "the feed's guess was taken for the page's word"
+    scroll_to(len(feed.objects) - 3, len(feed.objects) - 1)  # the page shows the latest
     scroll_to(0, 2)  # now the person scrolls to the top
     assert len(feed.objects) == 1 + 4 * EARLIER_AT_ONCE and "4 earlier turns" in feed.objects[0].object
     assert feed.visible_range == (2 * EARLIER_AT_ONCE, 2 + 2 * EARLIER_AT_ONCE), "the turns the person saw moved"

@@ -234,10 +234,14 @@ class LocalystApp:
         Not while a turn runs; the feed's objects change once, and only far from the screen."""
         feed = self.chat._chat_log  # the chat's virtualised Feed (Panel 1.8)
         if self._to_latest and feed.visible_range:
-            if feed.visible_range[1] < len(feed.objects) - 1:
+            # The page reports the last message it shows; a range that ends past the last
+            # index is the feed's own guess while it scrolls, not the page's word.
+            shown_last = feed.visible_range[1]
+            if shown_last < len(feed.objects) - 1:
                 feed.scroll_to_latest()
                 return
-            self._to_latest = False
+            if shown_last == len(feed.objects) - 1:
+                self._to_latest = False
         if feed.visible_range and feed.visible_range[0] == 0 and self._first_shown:
             self._show_earlier()
         if self.answering:
