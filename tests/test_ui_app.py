@@ -249,7 +249,9 @@ def test_a_stored_conversation_draws_its_last_turns_and_the_earlier_ones_as_the_
     from localyst.session import Conversation
     from localyst.transcript import Transcript
     from localyst.ui._turn import Deferred
-    from localyst.ui.app import EARLIER_AT_ONCE, LIVE_MESSAGES, LocalystApp
+    from localyst.ui.app import EARLIER_AT_ONCE, LocalystApp
+
+    LIVE_MESSAGES = 4  # a small feed buffer, so that twelve turns reach past it
 
     transcript = Transcript()
     for number in range(1, 13):
@@ -258,6 +260,7 @@ def test_a_stored_conversation_draws_its_last_turns_and_the_earlier_ones_as_the_
         transcript.apply(CodeFinished(f"cell-{number}", {"execution_count": number, "outputs": [], "error": None, "duration": 0.1, "files": []}))
         transcript.apply(AssistantText(f"answer number {number}"))
     app = LocalystApp("")
+    app.chat.load_buffer = LIVE_MESSAGES
     app.show_conversation(Conversation(app.kernel, transcript, []))
     app.chat.get_root(Document())  # the page draws the chat
     feed = app.chat._chat_log

@@ -41,8 +41,11 @@ NOTICE = "Localyst"
 MESSAGE_PARAMS = {"show_reaction_icons": False, "show_copy_icon": True}
 #: Messages kept live on each side of those on screen. The chat is a virtualised feed: a
 #: message further away leaves the page's document (every structural change walks all of
-#: it) and is drawn again as it scrolls back in, widgets and all.
-LIVE_MESSAGES = 4
+#: it) and is drawn again as it scrolls back in, widgets and all. Panel's own default: with
+#: 4, the newest question and answer were at times not drawn at all (three CI runs), as
+#: Panel 1.8 maps the page's report of what it shows against the range it would draw now,
+#: not the one it drew.
+LIVE_MESSAGES = 50
 #: Turns of a stored conversation drawn at a time: the last ones when it opens, then as
 #: many more each time the person scrolls to the top.
 EARLIER_AT_ONCE = 4
@@ -247,11 +250,12 @@ class LocalystApp:
         if self.answering:
             return
         objects = list(feed.objects)
+        buffer = feed.load_buffer
         if feed.visible_range:
             first, last = feed.visible_range
-            near = range(first - 2 * LIVE_MESSAGES, last + 2 * LIVE_MESSAGES + 1)
+            near = range(first - 2 * buffer, last + 2 * buffer + 1)
         else:  # never scrolled: the feed shows the latest
-            near = range(len(objects) - 3 * LIVE_MESSAGES, len(objects))
+            near = range(len(objects) - 3 * buffer, len(objects))
         changed = False
         # Not the last message: a new last one makes the feed jump to the latest.
         for index, message in enumerate(objects[:-1]):
