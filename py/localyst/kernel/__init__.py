@@ -8,17 +8,7 @@
 Nothing here knows the model; the app imports ``client``, never ``worker``.
 """
 
-from .core import BOKEH_MIME, TABLE_MIME, CellResult, Kernel, MissingModules, Output, display, imports_of, missing_modules, unavailable_message
+from . import core
+from .core import *  # noqa: F403 (the core's names are the kernel's)
 
-__all__ = [
-    "BOKEH_MIME",
-    "TABLE_MIME",
-    "CellResult",
-    "Kernel",
-    "MissingModules",
-    "Output",
-    "display",
-    "imports_of",
-    "missing_modules",
-    "unavailable_message",
-]
+__all__ = core.__all__
