@@ -301,6 +301,35 @@ def test_a_stored_conversation_draws_its_last_turns_and_the_earlier_ones_as_the_
     assert len(app.chat.select()) <= size + 10
 
 
+def test_the_feed_finds_the_messages_the_page_shows_by_their_models():
+    """The page reports the models on screen. Panel 1.8's Feed maps them against the range
+    it would draw now, not the one it drew; these differ after a scroll to the latest (it
+    draws with a buffer of one), and the report then lands on earlier messages."""
+    from bokeh.document import Document
+    from panel.util import edit_readonly
+
+    app = LocalystApp("")
+    feed = app.chat._chat_log
+    app.chat.load_buffer = feed.load_buffer = 4
+    for number in range(29):
+        app.chat.send(f"message {number}", user="You", respond=False)
+    root = app.chat.get_root(Document())
+    ref = root.ref["id"]
+
+    def report(*indexes: int) -> None:
+        feed._process_events({"visible_children": [feed.objects[i]._models[ref][0].ref["id"] for i in indexes]})
+
+    with edit_readonly(feed):
+        feed.visible_range = (10, 12)
+    report(11, 13)
+    assert feed.visible_range == (11, 13)
+    feed.scroll_to_latest()
+    report(28, 29)  # the page shows the last two
+    assert feed.visible_range == (28, 29), "the report was mapped onto other messages"
+    report(29)
+    assert feed.visible_range == (25, 29)
+
+
 def test_a_save_writes_the_record_and_the_last_part_not_the_whole_conversation():
     import asyncio
 

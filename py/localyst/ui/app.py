@@ -23,6 +23,7 @@ from ._behaviour import BehaviourPanel
 from ._settings import SettingsPanel
 from ._styles import APP_CSS, HEADER_CSS
 from ._files import FILES_CSS, FilesPanel, safe_name
+from ._feed import map_what_the_page_shows
 from ._keeper import Keeper
 from ._tasks import background
 from ._markdown import lock_down_markdown
@@ -41,11 +42,8 @@ NOTICE = "Localyst"
 MESSAGE_PARAMS = {"show_reaction_icons": False, "show_copy_icon": True}
 #: Messages kept live on each side of those on screen. The chat is a virtualised feed: a
 #: message further away leaves the page's document (every structural change walks all of
-#: it) and is drawn again as it scrolls back in, widgets and all. Panel's own default: with
-#: 4, the newest question and answer were at times not drawn at all (three CI runs), as
-#: Panel 1.8 maps the page's report of what it shows against the range it would draw now,
-#: not the one it drew.
-LIVE_MESSAGES = 50
+#: it) and is drawn again as it scrolls back in, widgets and all.
+LIVE_MESSAGES = 4
 #: Turns of a stored conversation drawn at a time: the last ones when it opens, then as
 #: many more each time the person scrolls to the top.
 EARLIER_AT_ONCE = 4
@@ -115,6 +113,7 @@ class LocalystApp:
         self.chat.send(WELCOME, user=NOTICE, avatar="L", respond=False)
         self._stored_turns: list = []  # the turns of the conversation shown when it was opened
         self._first_shown = 0  # the first of them that has messages in the chat
+        map_what_the_page_shows(self.chat._chat_log)
         self.chat._chat_log.param.watch(self.let_go_of_far_answers, "visible_range")
         self.answering = False
         self.keeper = Keeper(self)
