@@ -78,6 +78,10 @@ def test_the_model_is_told_once_when_the_kernel_lost_its_variables(kernel: Sessi
     brought_back = Conversation(kernel, conversation.transcript, list(conversation.history))
     brought_back.ask("after a reload")
     assert brought_back.history[-1]["content"].startswith(RESTARTED_NOTE)  # a fresh kernel: variables gone
+    new = Conversation(kernel)
+    kernel.restarts = 2  # the fresh kernel a new conversation comes with
+    new.ask("first")
+    assert new.history == [{"role": "user", "content": "first"}], "a model that heard nothing was told of a restart"
 
 
 def test_a_retry_forgets_the_failed_answer_and_asks_again(kernel: SessionKernel) -> None:

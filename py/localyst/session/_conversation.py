@@ -79,7 +79,8 @@ class Conversation:
         self.transcript.add_user(text)
         if self.kernel.restarts > self._restarts_told:
             self._restarts_told = self.kernel.restarts
-            text = f"{RESTARTED_NOTE}\n\n{text}"
+            if self.history:  # a model that has heard nothing yet counts on no variable
+                text = f"{RESTARTED_NOTE}\n\n{text}"
         self.history.append({"role": "user", "content": text})
 
     @classmethod
