@@ -299,6 +299,7 @@ class Keeper:
         """Draw the conversation and give the kernel its files (a fresh kernel when switching)."""
         app = self.app
         app.show_conversation(session)
+        app.files.say("")  # what went wrong with a file of the conversation left
         if restart:
             app.kernel.files.clear()
             await app.kernel.restart("Another conversation was opened.")
