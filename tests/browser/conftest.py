@@ -153,6 +153,24 @@ def left_the_machine(requests: list) -> list[str]:
     return [r.url for r in requests if not is_local(r.url) and not stopped(r)]
 
 
+class Watch:
+    """What left the machine since it was made: the recorder's attempts, the page's own
+    requests, and connections to the witness on 127.0.0.2."""
+
+    def __init__(self, page, egress: EgressRecorder) -> None:
+        self.page, self.egress = page, egress
+        self.attempts = len(egress.attempts)
+        self.requests = len(page.requests)
+        self.witnessed = len(egress.witness.connections)
+
+    def outside(self) -> list[str]:
+        attempts = [a for a in self.egress.attempts[self.attempts:] if not ("." + a.host).endswith(CHROMIUM_HOUSEKEEPING)]
+        witness = self.egress.witness
+        new = witness.connections[self.witnessed:]
+        witnessed = [f"{len(new)} connection(s) to the witness {witness.origin}; its last requests: {witness.requests[-3:]}"] if new else []
+        return attempts + left_the_machine(self.page.requests[self.requests:]) + witnessed
+
+
 @contextmanager
 def checked_page(browser, site: SiteServer, egress: EgressRecorder, **context_options):
     """A page in a fresh context (fresh profile) whose every request is recorded and checked."""
@@ -163,14 +181,10 @@ def checked_page(browser, site: SiteServer, egress: EgressRecorder, **context_op
     page.set_default_timeout(60_000)
     page.requests = requests
     errors_before = len(site.errors)
-    attempts_before = len(egress.attempts)
-    witnessed_before = len(egress.witness.connections)
+    watch = Watch(page, egress)
     yield page
     context.close()
-    outside = left_the_machine(requests)
-    outside += [a for a in egress.attempts[attempts_before:] if not ("." + a.host).endswith(CHROMIUM_HOUSEKEEPING)]
-    outside += [f"a connection to {egress.witness.origin}" for _ in egress.witness.connections[witnessed_before:]]
-    assert not outside, f"requests left 127.0.0.1: {outside}"
+    assert not watch.outside(), f"requests left 127.0.0.1: {watch.outside()}"
     missing = site.errors[errors_before:]
     assert not missing, f"the site failed to serve: {missing}"
 
@@ -202,6 +216,50 @@ def mock(model: MockModel) -> Iterator[MockModel]:
     model.reset()
     yield model
     model.reset()
+
+
+@pytest.fixture(scope="module")
+def loaded_app(browser, site: SiteServer, egress: EgressRecorder, model: MockModel):
+    """One app for the tests of a module that need only a new conversation of their own:
+    loading the app in a fresh profile is most of a browser test's time."""
+    with checked_page(browser, site, egress) as page:
+        open_app(page, site, f"base_url={model.base_url}&model=mock-small")
+        shows(page, "Python kernel: ready", LOAD_TIMEOUT_MS)
+        yield page
+
+
+@pytest.fixture
+def app(loaded_app, site: SiteServer, egress: EgressRecorder, mock: MockModel):
+    """The module's app showing a new conversation (a fresh kernel, no files), with the
+    module's model; afterwards, nothing may have left 127.0.0.1 and every request of the
+    site must have been served."""
+    page = loaded_app
+    start_new_conversation(page)
+    watch, errors_before = Watch(page, egress), len(site.errors)
+    yield page
+    assert not watch.outside(), f"requests left 127.0.0.1: {watch.outside()}"
+    missing = site.errors[errors_before:]
+    assert not missing, f"the site failed to serve: {missing}"
+
+
+def start_new_conversation(page) -> None:
+    """As a person would: stop an answer still running, click New conversation, and wait
+    for the empty chat and the fresh kernel it comes with."""
+    stop = page.get_by_role("button", name="Stop")
+    if stop.is_visible():
+        stop.click()
+        stop.wait_for(state="hidden")
+    # The action above the list: an untitled conversation in the list has the same name.
+    page.get_by_role("button", name="New conversation").first.click()
+    ready = f"({PAGE_HAS_TEXT})({json.dumps('Python kernel: ready')})"
+    wait_for(page, f"!{ready}")  # it restarts (seconds: a fresh Pyodide), then is ready
+    wait_for(page, ready, LOAD_TIMEOUT_MS)
+    messages = page.locator(".chat-message")
+    deadline = time.monotonic() + 60
+    while messages.count() != 1:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"a new conversation still shows {messages.count()} messages")
+        page.wait_for_timeout(250)
 
 
 def wait_for(page, expression: str, timeout: float = 60_000, polling: float = 250) -> None:
@@ -260,6 +318,10 @@ def message_authors(page) -> list[str]:
 
 
 def send_message(page, text: str) -> None:
+    """Type a question and press Enter once the chat takes one, as a person sees it: while
+    an answer is still being finished (Stop is shown), Panel's chat keeps the text and
+    ignores Enter."""
+    page.get_by_role("button", name="Stop").wait_for(state="hidden", timeout=180_000)
     box = page.get_by_placeholder("Ask about your data", exact=False)
     box.fill(text)
     box.press("Enter")

@@ -18,11 +18,10 @@ from contextlib import contextmanager
 import pytest
 
 from tests.browser.conftest import (
-    CHROMIUM_HOUSEKEEPING,
     LOAD_TIMEOUT_MS,
+    Watch,
     answer,
     checked_page,
-    left_the_machine,
     message_texts,
     open_app,
     run_code,
@@ -197,24 +196,6 @@ STORED_KEY = """() => new Promise((resolve) => { const open = indexedDB.open("lo
 
 def tick(page, label: str) -> None:
     page.evaluate(f"(label) => ({CHECKBOX})(label).click()", label)
-
-
-class Watch:
-    """What left the machine since it was made: the recorder's attempts, the page's own
-    requests, and connections to the witness on 127.0.0.2."""
-
-    def __init__(self, page, egress) -> None:
-        self.page, self.egress = page, egress
-        self.attempts = len(egress.attempts)
-        self.requests = len(page.requests)
-        self.witnessed = len(egress.witness.connections)
-
-    def outside(self) -> list:
-        attempts = [a for a in self.egress.attempts[self.attempts:] if not ("." + a.host).endswith(CHROMIUM_HOUSEKEEPING)]
-        witness = self.egress.witness
-        new = witness.connections[self.witnessed:]
-        witnessed = [f"{len(new)} connection(s) to the witness {witness.origin}; its last requests: {witness.requests[-3:]}"] if new else []
-        return attempts + left_the_machine(self.page.requests[self.requests:]) + witnessed
 
 
 @pytest.fixture(scope="module")
