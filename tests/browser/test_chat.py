@@ -24,25 +24,24 @@ def wait_for_message(page, needle: str, timeout: float = 90.0) -> str:
     raise AssertionError(f"no message containing {needle!r}; messages: {message_texts(page)}")
 
 
-def test_answer_streams_in_as_markdown(page, site, mock):
+def test_answer_streams_in_as_markdown(app, mock):
     """The answer grows over several renders, and the request carries the conversation."""
     mock.script(slow(" ".join(WORDS) + " **done**", delay_per_chunk=0.4, chunks=len(WORDS)))
-    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
-    send_message(page, "Spell the alphabet")
+    send_message(app, "Spell the alphabet")
 
     seen: list[int] = []
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        last = message_texts(page)[-1]
+        last = message_texts(app)[-1]
         seen.append(sum(word in last for word in WORDS))
         if "done" in last:
             break
         time.sleep(0.1)
     partial_states = {count for count in seen if 0 < count < len(WORDS)}
     assert len(partial_states) >= 2, f"the answer did not grow in steps: {seen}"
-    assert message_authors(page)[-1] == "Assistant"
+    assert message_authors(app)[-1] == "Assistant"
     # Markdown: the closing ** may still be in flight when "done" first shows.
-    page.locator(".chat-message strong", has_text="done").wait_for(timeout=10_000)
+    app.locator(".chat-message strong", has_text="done").wait_for(timeout=10_000)
 
     body = mock.chat_requests()[-1].body
     assert body["model"] == "mock-small"
@@ -51,20 +50,19 @@ def test_answer_streams_in_as_markdown(page, site, mock):
     assert all(m["content"] != "" for m in body["messages"])
 
 
-def test_stop_aborts_the_stream(page, site, mock):
+def test_stop_aborts_the_stream(app, mock):
     mock.script(slow(" ".join(WORDS), delay_per_chunk=0.6, chunks=len(WORDS)))
-    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
-    send_message(page, "Take your time")
-    wait_for_message(page, WORDS[1])
-    page.get_by_role("button", name="Stop").click()
+    send_message(app, "Take your time")
+    wait_for_message(app, WORDS[1])
+    app.get_by_role("button", name="Stop").click()
     time.sleep(len(WORDS) * 0.6 + 1)
-    last = message_texts(page)[-1]
+    last = message_texts(app)[-1]
     assert WORDS[0] in last
     assert WORDS[-1] not in last, "the stream went on after Stop"
     # The chat still works after a stop.
     mock.script(text("still here"))
-    send_message(page, "Are you there?")
-    wait_for_message(page, "still here")
+    send_message(app, "Are you there?")
+    wait_for_message(app, "still here")
 
 
 FAULTS = [
@@ -75,31 +73,30 @@ FAULTS = [
 ]
 
 
-def test_each_fault_shows_its_message(page, site, mock):
+def test_each_fault_shows_its_message(app, mock):
     """Every failure is a message a person can act on, and the chat keeps working."""
-    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
     for number, (reply, title) in enumerate(FAULTS):
         mock.reset()
         mock.script(reply)
-        send_message(page, f"trigger fault {number}")
-        notice = wait_for_message(page, title)
+        send_message(app, f"trigger fault {number}")
+        notice = wait_for_message(app, title)
         assert "Traceback" not in notice
-        assert message_authors(page)[-1] == "Localyst"
+        assert message_authors(app)[-1] == "Localyst"
 
     mock.reset()
     mock.script(cut("The first half of the answer", chunks=3, delay=0.3))
-    send_message(page, "cut me off")
-    kept = wait_for_message(page, "The answer was cut off")
+    send_message(app, "cut me off")
+    kept = wait_for_message(app, "The answer was cut off")
     assert "The first half" in kept, "what arrived before the cut was not kept"
-    page.get_by_role("button", name="Retry").last.click()
-    answer = wait_for_message(page, "You said: cut me off")
+    app.get_by_role("button", name="Retry").last.click()
+    answer = wait_for_message(app, "You said: cut me off")
     assert "cut me off" in mock.chat_requests()[-1].body["messages"][-1]["content"]
     assert mock.chat_requests()[-1].body["messages"][-1]["role"] == "user", "the cut answer was sent back"
     assert "The first half" not in answer
 
     mock.reset()
-    send_message(page, "back to normal")
-    wait_for_message(page, "You said: back to normal")
+    send_message(app, "back to normal")
+    wait_for_message(app, "You said: back to normal")
 
 
 def test_wrong_key_and_unreachable_and_cors(page, site):

@@ -11,7 +11,7 @@ import zipfile
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PAGE_HAS_TEXT, answer, open_app, run_code
+from tests.browser.conftest import PAGE_HAS_TEXT, answer, run_code, start_new_conversation
 from tests.browser.conftest import shows as wait_to_show
 from tools.mock_model import text
 
@@ -57,19 +57,17 @@ def file_row(page, name: str):
     return page.locator(".bk-panel-models-layout-Column", has=page.locator(".ly-file", has_text=name)).last
 
 
-def test_files_come_in_three_ways_are_read_and_results_leave(page, site, mock, tmp_path):
-    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
-    shows(page, "Python kernel: ready", 300_000)
+def test_files_come_in_three_ways_are_read_and_results_leave(app, mock, tmp_path):
     sales = tmp_path / "sales.csv"
     sales.write_text("month,sales\nJan,120\nFeb,135\nMar,90\n")
-    page.locator("#file-picker").set_input_files(str(sales))
-    page.evaluate(OFFER, [["drop", "dropped.txt", "dropped text"], ["paste", "pasted.json", '{"a": 1}']])
+    app.locator("#file-picker").set_input_files(str(sales))
+    app.evaluate(OFFER, [["drop", "dropped.txt", "dropped text"], ["paste", "pasted.json", '{"a": 1}']])
     for name in ("sales.csv", "dropped.txt", "pasted.json"):
-        shows(page, name)
-    assert page_has(page, "35 bytes · CSV")
+        shows(app, name)
+    assert page_has(app, "35 bytes · CSV")
 
     turn = answer(
-        page,
+        app,
         mock,
         "total, and save it",
         run_code(
@@ -83,31 +81,31 @@ def test_files_come_in_three_ways_are_read_and_results_leave(page, site, mock, t
         marker="Saved the total.",
     )
     assert "total 345 dropped text 1" in turn
-    shows(page, "outputs/total.csv")
-    shows(page, "outputs/notes.txt")
+    shows(app, "outputs/total.csv")
+    shows(app, "outputs/notes.txt")
 
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download all outputs").click()
+    with app.expect_download() as download:
+        app.get_by_role("button", name="Download all outputs").click()
     assert download.value.suggested_filename == "outputs.zip"
     with zipfile.ZipFile(io.BytesIO(open(download.value.path(), "rb").read())) as archive:
         assert sorted(archive.namelist()) == ["notes.txt", "total.csv"]
         assert archive.read("total.csv").decode().split() == ["total", "345"]
 
-    with page.expect_download() as download:
-        file_row(page, "sales.csv").locator(".ti-download").click()
+    with app.expect_download() as download:
+        file_row(app, "sales.csv").locator(".ti-download").click()
     assert download.value.suggested_filename == "sales.csv"
     assert open(download.value.path(), "rb").read() == sales.read_bytes()
 
-    file_row(page, "dropped.txt").locator(".ti-pencil").click()
-    field = file_row(page, "dropped.txt").locator("input[type=text]")
+    file_row(app, "dropped.txt").locator(".ti-pencil").click()
+    field = file_row(app, "dropped.txt").locator("input[type=text]")
     field.fill("renamed.txt")
     field.press("Enter")
-    shows(page, "renamed.txt")
-    file_row(page, "pasted.json").locator(".ti-trash").click()
-    expect(page.locator(".ly-file", has_text="pasted.json")).to_have_count(0, timeout=30_000)
+    shows(app, "renamed.txt")
+    file_row(app, "pasted.json").locator(".ti-trash").click()
+    expect(app.locator(".ly-file", has_text="pasted.json")).to_have_count(0, timeout=30_000)
 
     turn = answer(
-        page,
+        app,
         mock,
         "what is there now?",
         run_code("import os\nprint(sorted(f for f in os.listdir('.') if os.path.isfile(f)))"),
@@ -117,34 +115,32 @@ def test_files_come_in_three_ways_are_read_and_results_leave(page, site, mock, t
     assert "['renamed.txt', 'sales.csv']" in turn
 
     mock.script(text("It holds three months."))
-    file_row(page, "sales.csv").locator(".ti-message-dots").click()
-    shows(page, "It holds three months.")
+    file_row(app, "sales.csv").locator(".ti-message-dots").click()
+    shows(app, "It holds three months.")
     asked = mock.chat_requests()[-1].body["messages"][-1]
     assert asked["role"] == "user" and "`sales.csv`" in asked["content"]
 
 
-def test_bad_names_and_oversized_files_get_a_message_and_break_nothing(page, site, mock):
-    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
-    shows(page, "Python kernel: ready", 300_000)
-    page.evaluate(OFFER, [["drop", "..\\..\\<img src=x onerror=window.pwned=1>.csv", "a\n1\n"]])
-    shows(page, "onerror=window.pwned=1>.csv")  # only the last part of the path, shown as text
-    assert page.evaluate("window.pwned") is None
-    assert page.locator("img[src=x]").count() == 0
+def test_bad_names_and_oversized_files_get_a_message_and_break_nothing(app, mock):
+    app.evaluate(OFFER, [["drop", "..\\..\\<img src=x onerror=window.pwned=1>.csv", "a\n1\n"]])
+    shows(app, "onerror=window.pwned=1>.csv")  # only the last part of the path, shown as text
+    assert app.evaluate("window.pwned") is None
+    assert app.locator("img[src=x]").count() == 0
 
-    page.evaluate(OFFER_HUGE, ["huge.csv", 1100])
-    shows(page, "huge.csv is 1.2 GB: over the 1.0 GB this tab can read")
-    page.evaluate(OFFER_HUGE, ["huge.parquet", 1600])
-    shows(page, "huge.parquet is 1.7 GB: over the 1.5 GB this tab can read")
-    page.evaluate(OFFER, [["drop", "..", "nothing"]])
-    shows(page, "'..' is not a usable file name")
+    app.evaluate(OFFER_HUGE, ["huge.csv", 1100])
+    shows(app, "huge.csv is 1.2 GB: over the 1.0 GB this tab can read")
+    app.evaluate(OFFER_HUGE, ["huge.parquet", 1600])
+    shows(app, "huge.parquet is 1.7 GB: over the 1.5 GB this tab can read")
+    app.evaluate(OFFER, [["drop", "..", "nothing"]])
+    shows(app, "'..' is not a usable file name")
 
     # Many drops and pastes at once each arrive once (they once shared one global in the worker).
-    page.evaluate(OFFER, [["drop" if i % 2 else "paste", f"batch-{i}.txt", "x" * i] for i in range(1, 9)])
+    app.evaluate(OFFER, [["drop" if i % 2 else "paste", f"batch-{i}.txt", "x" * i] for i in range(1, 9)])
     for i in range(1, 9):
-        shows(page, f"batch-{i}.txt")
+        shows(app, f"batch-{i}.txt")
 
     turn = answer(
-        page,
+        app,
         mock,
         "list",
         run_code("import os\nprint(sorted(os.listdir('.')))"),
@@ -155,23 +151,24 @@ def test_bad_names_and_oversized_files_get_a_message_and_break_nothing(page, sit
     assert "onerror=window.pwned=1>.csv" in turn
     assert all(f"batch-{i}.txt" in turn for i in range(1, 9))
 
+    start_new_conversation(app)  # the line about what went wrong belonged to the one left
+    assert app.locator(".ly-problem:visible").count() == 0
 
-def test_the_analysis_leaves_as_a_notebook_that_reruns_a_script_and_a_report(page, site, mock, tmp_path):
+
+def test_the_analysis_leaves_as_a_notebook_that_reruns_a_script_and_a_report(app, mock, tmp_path):
     import os
     import subprocess
     import sys
 
     import nbformat
 
-    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
-    shows(page, "Python kernel: ready", 300_000)
     data = tmp_path / "data"
     data.mkdir()
     (data / "sales.csv").write_text("month,sales\nJan,120\nFeb,135\nMar,90\n")
-    page.locator("#file-picker").set_input_files(str(data / "sales.csv"))
-    shows(page, "sales.csv")
+    app.locator("#file-picker").set_input_files(str(data / "sales.csv"))
+    shows(app, "sales.csv")
     answer(
-        page,
+        app,
         mock,
         "What were March sales, and draw them",
         run_code("import pandas as pd\ndf = pd.read_csv('sales.csv')\nprint('march', df[df.month == 'Mar'].sales.sum())\ndf.plot(x='month', y='sales')"),
@@ -179,19 +176,19 @@ def test_the_analysis_leaves_as_a_notebook_that_reruns_a_script_and_a_report(pag
         marker="March sales were",
     )
 
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download PNG").last.click()
+    with app.expect_download() as download:
+        app.get_by_role("button", name="Download PNG").last.click()
     assert download.value.suggested_filename.endswith(".png")
     assert open(download.value.path(), "rb").read().startswith(b"\x89PNG\r\n\x1a\n")
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download SVG").last.click()
+    with app.expect_download() as download:
+        app.get_by_role("button", name="Download SVG").last.click()
     assert download.value.suggested_filename.endswith(".svg")
     assert b"<svg" in open(download.value.path(), "rb").read()
 
     saved = {}
     for label in ("Notebook (.ipynb)", "Script (.py)", "Report (.html)"):
-        with page.expect_download() as download:
-            page.get_by_role("button", name=label).click()
+        with app.expect_download() as download:
+            app.get_by_role("button", name=label).click()
         saved[label.split()[0]] = open(download.value.path(), "rb").read().decode()
 
     notebook = nbformat.reads(saved["Notebook"], as_version=4)
@@ -276,59 +273,53 @@ print('zip', zipfile.ZipFile('bundle.zip').namelist())
 """
 
 
-def test_every_kind_of_file_is_previewed_and_read_by_code(page, site, mock, tmp_path):
+def test_every_kind_of_file_is_previewed_and_read_by_code(app, mock, tmp_path):
     expected = make_fixtures(tmp_path)
-    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
-    shows(page, "Python kernel: ready", 300_000)
-    page.locator("#file-picker").set_input_files([str(tmp_path / name) for name in expected])
+    app.locator("#file-picker").set_input_files([str(tmp_path / name) for name in expected])
     for name in expected:
-        shows(page, name)
+        shows(app, name)
     for name, needle in expected.items():
-        file_row(page, name).locator(".ti-eye").click()
-        shows(page, needle)
-    problems = page.locator(".ly-problem:visible")
+        file_row(app, name).locator(".ti-eye").click()
+        shows(app, needle)
+    problems = app.locator(".ly-problem:visible")
     assert problems.count() == 0, problems.all_inner_texts()
 
-    file_row(page, "bundle.zip").get_by_role("button", name="Extract here").click()
-    shows(page, "bundle/inner/data.csv")
+    file_row(app, "bundle.zip").get_by_role("button", name="Extract here").click()
+    shows(app, "bundle/inner/data.csv")
 
-    turn = answer(page, mock, "read everything", run_code(READ_EACH), text("Read them all."), marker="Read them all.")
+    turn = answer(app, mock, "read everything", run_code(READ_EACH), text("Read them all."), marker="Read them all.")
     for line in ("csv 4.0", "tsv 60.75", "xlsx 60.75", "json 60.75", "jsonl 60.75", "parquet 60.75", "sqlite 10",
                  "images [(40, 30), (40, 30), (40, 30), (40, 30)]", "md # Findings", "zip ['inner/data.csv']"):
         assert line in turn, f"{line!r} not in the turn: {turn[-1500:]}"
 
 
-def test_files_that_cannot_be_used_say_why(page, site, mock, tmp_path):
-    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
-    shows(page, "Python kernel: ready", 300_000)
+def test_files_that_cannot_be_used_say_why(app, mock, tmp_path):
     (tmp_path / "empty.csv").write_bytes(b"")
     (tmp_path / "binary.csv").write_bytes(b"\x00\x01\x02\x03binary\x00" * 200)
     (tmp_path / "broken.csv").write_bytes(b"id,name\n1," + bytes(range(128, 256)) * 40 + b"\n")
     (tmp_path / "fine.csv").write_text("a\n1\n")
-    page.locator("#file-picker").set_input_files([str(tmp_path / n) for n in ("empty.csv", "binary.csv", "broken.csv", "fine.csv")])
-    shows(page, "empty.csv: empty.csv is empty")
-    shows(page, "binary.csv: binary.csv holds binary data, not text")
-    shows(page, "broken.csv: broken.csv is in no text encoding that could be recognised")
-    turn = answer(page, mock, "read the good one", run_code("import pandas as pd\nprint('rows', len(pd.read_csv('fine.csv')))"),
+    app.locator("#file-picker").set_input_files([str(tmp_path / n) for n in ("empty.csv", "binary.csv", "broken.csv", "fine.csv")])
+    shows(app, "empty.csv: empty.csv is empty")
+    shows(app, "binary.csv: binary.csv holds binary data, not text")
+    shows(app, "broken.csv: broken.csv is in no text encoding that could be recognised")
+    turn = answer(app, mock, "read the good one", run_code("import pandas as pd\nprint('rows', len(pd.read_csv('fine.csv')))"),
                   text("One row."), marker="One row.")
     assert "rows 1" in turn
 
 
-def test_a_csv_code_wrote_downloads_as_written_or_with_formulas_as_text(page, site, mock):
-    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
-    shows(page, "Python kernel: ready", 300_000)
+def test_a_csv_code_wrote_downloads_as_written_or_with_formulas_as_text(app, mock):
     code = (
         "import pandas as pd\n"
         "pd.DataFrame({'note': ['=HYPERLINK(\"http://exfil.example/\")', '+44 20 7946'], 'n': [-5, 2]})"
         ".to_csv('outputs/risky.csv', index=False)"
     )
-    answer(page, mock, "write it", run_code(code), text("Written."), marker="Written.")
-    with page.expect_download() as plain:
-        page.get_by_role("button", name="Download risky.csv", exact=False).click()
+    answer(app, mock, "write it", run_code(code), text("Written."), marker="Written.")
+    with app.expect_download() as plain:
+        app.get_by_role("button", name="Download risky.csv", exact=False).click()
     with open(plain.value.path()) as saved:
         assert saved.read().splitlines() == ["note,n", '"=HYPERLINK(""http://exfil.example/"")",-5', "+44 20 7946,2"]
-    with page.expect_download() as escaped:
-        page.get_by_role("button", name="For a spreadsheet: formulas as text").click()
+    with app.expect_download() as escaped:
+        app.get_by_role("button", name="For a spreadsheet: formulas as text").click()
     assert escaped.value.suggested_filename == "risky.csv"
     with open(escaped.value.path()) as saved:
         assert saved.read().splitlines() == ["note,n", '"\'=HYPERLINK(""http://exfil.example/"")",-5', "'+44 20 7946,2"]

@@ -31,18 +31,17 @@ def wait_for(page, predicate, timeout: float = 60.0, what: str = "the condition"
     raise AssertionError(f"timed out waiting for {what}; messages: {message_texts(page)}")
 
 
-def test_code_runs_and_chart_table_and_answer_come_back(page, site, mock):
+def test_code_runs_and_chart_table_and_answer_come_back(app, mock):
     mock.script(run_code(CHART_AND_TABLE), slow("Sales fell in **March**, to 90.", chunks=4, delay_per_chunk=0.2))
-    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
-    send_message(page, "What drove sales down?")
+    send_message(app, "What drove sales down?")
 
-    wait_for(page, lambda: any("Sales fell in March" in m for m in message_texts(page)), what="the final answer")
-    turn = message_texts(page)[-1]
+    wait_for(app, lambda: any("Sales fell in March" in m for m in message_texts(app)), what="the final answer")
+    turn = message_texts(app)[-1]
     assert "total 345" in turn
     assert "ran in" in turn
-    assert page.locator(".tabulator").count() >= 1, "no interactive table"
-    assert page.locator(".tabulator-cell", has_text="Mar").count() >= 1
-    images = page.locator(".chat-message img")
+    assert app.locator(".tabulator").count() >= 1, "no interactive table"
+    assert app.locator(".tabulator-cell", has_text="Mar").count() >= 1
+    images = app.locator(".chat-message img")
     assert images.count() >= 1, "no chart"
     assert images.first.evaluate("img => img.naturalWidth") > 100
 
@@ -52,34 +51,33 @@ def test_code_runs_and_chart_table_and_answer_come_back(page, site, mock):
     assert "base64" not in tool_results[0]["content"] and "iVBOR" not in tool_results[0]["content"]
     first = mock.chat_requests()[0].body
     assert any(tool["function"]["name"] == "run_python" for tool in first["tools"])
-    # What was sent is visible in the page, request by request.
+    # What was sent is visible in the app, request by request.
     assert "Sent to the model (2 requests)" in turn
 
 
-def test_stop_interrupts_a_runaway_cell_and_the_namespace_survives(page, site, mock):
+def test_stop_interrupts_a_runaway_cell_and_the_namespace_survives(app, mock):
     mock.script(
         run_code("kept = 41\nprint('set')"),
         text("Set it."),
         run_code("while True:\n    pass"),
     )
-    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
-    assert page.evaluate("window.localyst.isolated") is True
-    send_message(page, "set a variable")
-    wait_for(page, lambda: "Set it." in message_texts(page)[-1], what="the first answer")
+    assert app.evaluate("window.localyst.isolated") is True
+    send_message(app, "set a variable")
+    wait_for(app, lambda: "Set it." in message_texts(app)[-1], what="the first answer")
 
-    send_message(page, "loop forever")
-    wait_for(page, lambda: "running…" in message_texts(page)[-1], what="the loop to start")
+    send_message(app, "loop forever")
+    wait_for(app, lambda: "running…" in message_texts(app)[-1], what="the loop to start")
     time.sleep(1.0)
     started = time.monotonic()
-    page.get_by_role("button", name="Stop").click()
-    wait_for(page, lambda: "KeyboardInterrupt" in message_texts(page)[-1] or "Stopped" in message_texts(page)[-1], timeout=10, what="the stop")
+    app.get_by_role("button", name="Stop").click()
+    wait_for(app, lambda: "KeyboardInterrupt" in message_texts(app)[-1] or "Stopped" in message_texts(app)[-1], timeout=10, what="the stop")
     assert time.monotonic() - started < 5
 
     mock.script(run_code("print(kept + 1)"), text("It is 42."))
-    send_message(page, "is the variable still there?")
-    wait_for(page, lambda: "It is 42." in message_texts(page)[-1], what="the answer after the stop")
-    assert "42" in message_texts(page)[-1]
-    assert "KernelRestarted" not in message_texts(page)[-1]
+    send_message(app, "is the variable still there?")
+    wait_for(app, lambda: "It is 42." in message_texts(app)[-1], what="the answer after the stop")
+    assert "42" in message_texts(app)[-1]
+    assert "KernelRestarted" not in message_texts(app)[-1]
 
 
 def test_a_cell_past_its_time_limit_ends_in_a_restart_the_model_is_told(page, site, mock, tmp_path):
@@ -142,32 +140,30 @@ def test_a_stack_overflow_and_the_restart_button_recover(page, site, mock):
     assert "restarted" in [m for m in told if m["role"] == "user"][-1]["content"]
 
 
-def test_memory_error_is_reported_and_the_kernel_goes_on(page, site, mock):
-    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
+def test_memory_error_is_reported_and_the_kernel_goes_on(app, mock):
     mock.script(
         run_code("alive = 'yes'\nhog = bytearray(16 * 1024**3)"),
         text("Out of memory."),
         run_code("print('still', alive)"),
         text("Recovered."),
     )
-    send_message(page, "allocate 16 GB")
-    wait_for(page, lambda: "Out of memory." in message_texts(page)[-1], what="the first turn")
-    assert "MemoryError" in message_texts(page)[-1] or "OverflowError" in message_texts(page)[-1]
-    send_message(page, "are you alive?")
-    wait_for(page, lambda: "Recovered." in message_texts(page)[-1], what="the second turn")
-    assert "still yes" in message_texts(page)[-1]
+    send_message(app, "allocate 16 GB")
+    wait_for(app, lambda: "Out of memory." in message_texts(app)[-1], what="the first turn")
+    assert "MemoryError" in message_texts(app)[-1] or "OverflowError" in message_texts(app)[-1]
+    send_message(app, "are you alive?")
+    wait_for(app, lambda: "Recovered." in message_texts(app)[-1], what="the second turn")
+    assert "still yes" in message_texts(app)[-1]
 
 
-def test_a_file_written_to_outputs_is_downloadable_from_the_turn(page, site, mock):
-    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
+def test_a_file_written_to_outputs_is_downloadable_from_the_turn(app, mock):
     mock.script(
         run_code("import pandas as pd\npd.DataFrame({'a': [1, 2, 3]}).to_csv('outputs/result.csv', index=False)"),
         text("Saved."),
     )
-    send_message(page, "save a csv")
-    wait_for(page, lambda: "Download result.csv" in message_texts(page)[-1], what="the download button")
-    with page.expect_download() as download:
-        page.get_by_text("Download result.csv", exact=False).click()
+    send_message(app, "save a csv")
+    wait_for(app, lambda: "Download result.csv" in message_texts(app)[-1], what="the download button")
+    with app.expect_download() as download:
+        app.get_by_text("Download result.csv", exact=False).click()
     assert download.value.suggested_filename == "result.csv"
     with open(download.value.path(), "rb") as saved:
         assert saved.read().decode().split() == ["a", "1", "2", "3"]
@@ -191,26 +187,25 @@ print("mean", scipy.stats.tmean([1, 2, 3]))
 """
 
 
-def test_every_kind_of_display_and_packages_on_first_use(page, site, mock):
-    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
+def test_every_kind_of_display_and_packages_on_first_use(app, mock):
     mock.script(run_code(RICH), text("Shown."), run_code("import torch"), text("No torch."))
-    send_message(page, "show me everything")
-    wait_for(page, lambda: "Shown." in message_texts(page)[-1], timeout=90, what="the rich turn")
-    turn = message_texts(page)[-1]
+    send_message(app, "show me everything")
+    wait_for(app, lambda: "Shown." in message_texts(app)[-1], timeout=90, what="the rich turn")
+    turn = message_texts(app)[-1]
     assert "noted in markdown" in turn
     assert "mean 2.0" in turn, "scipy was not loaded on first use"
-    frame = page.frame_locator("iframe[sandbox]").first
+    frame = app.frame_locator("iframe[sandbox]").first
     assert frame.locator("b.shout").inner_text() == "LOUD"
-    assert page.title() != "pwned", "HTML from code ran a script in the page"
-    page.locator(".bk-Canvas, .bk-Figure canvas, canvas").first.wait_for(timeout=15_000)
+    assert app.title() != "pwned", "HTML from code ran a script in the app"
+    app.locator(".bk-Canvas, .bk-Figure canvas, canvas").first.wait_for(timeout=15_000)
 
-    send_message(page, "use torch")
-    wait_for(page, lambda: "No torch." in message_texts(page)[-1], what="the torch turn")
-    turn = message_texts(page)[-1]
+    send_message(app, "use torch")
+    wait_for(app, lambda: "No torch." in message_texts(app)[-1], what="the torch turn")
+    turn = message_texts(app)[-1]
     assert "torch" in turn and "numpy" in turn, "the missing package message does not say what is available"
 
 
-def test_a_question_about_an_added_csv_with_a_correction(page, site, mock, tmp_path):
+def test_a_question_about_an_added_csv_with_a_correction(app, mock, tmp_path):
     """The full loop: a file is added, the model's first attempt fails, the second reads the
     file, prints a number and draws a chart, and the answer streams in. The model was given
     a preview of the file, never its whole content."""
@@ -219,9 +214,8 @@ def test_a_question_about_an_added_csv_with_a_correction(page, site, mock, tmp_p
     csv.write_text("\n".join(rows) + "\n")
     expected = sum(100 + i for i, m in enumerate(["Jan", "Feb", "Mar"] * 300) if m == "Mar")
 
-    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
-    page.locator("#file-picker").set_input_files(str(csv))
-    page.get_by_text("sales.csv", exact=False).first.wait_for()
+    app.locator("#file-picker").set_input_files(str(csv))
+    app.get_by_text("sales.csv", exact=False).first.wait_for()
     mock.script(
         run_code("import pandas as pd\ndf = pd.read_csv('sales.csv')\nprint(df['revenue'].sum())"),
         run_code(
@@ -230,12 +224,12 @@ def test_a_question_about_an_added_csv_with_a_correction(page, site, mock, tmp_p
         ),
         slow("March sales totalled the printed number.", chunks=3, delay_per_chunk=0.2),
     )
-    send_message(page, "What were March sales?")
-    wait_for(page, lambda: "March sales totalled" in message_texts(page)[-1], timeout=90, what="the answer")
-    turn = message_texts(page)[-1]
+    send_message(app, "What were March sales?")
+    wait_for(app, lambda: "March sales totalled" in message_texts(app)[-1], timeout=90, what="the answer")
+    turn = message_texts(app)[-1]
     assert "KeyError" in turn, "the failed first attempt is not shown"
     assert f"march total {expected}" in turn
-    assert page.locator(".chat-message img").count() >= 1
+    assert app.locator(".chat-message img").count() >= 1
 
     requests = mock.chat_requests()
     system = requests[0].body["messages"][0]["content"]
@@ -248,24 +242,23 @@ def test_a_question_about_an_added_csv_with_a_correction(page, site, mock, tmp_p
     assert "Sent to the model (3 requests)" in turn
 
 
-def test_edit_and_run_again_and_the_model_hears_of_it(page, site, mock):
-    open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
+def test_edit_and_run_again_and_the_model_hears_of_it(app, site, mock):
     mock.script(run_code("print(6 * 7)"), text("Forty-two."))
-    send_message(page, "multiply")
-    wait_for(page, lambda: "Forty-two." in message_texts(page)[-1], what="the answer")
-    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.url.rstrip("/"))
-    page.get_by_role("button", name="Copy", exact=False).last.click()
-    wait_for(page, lambda: page.evaluate("navigator.clipboard.readText()") == "print(6 * 7)", timeout=10, what="the copy")
-    page.get_by_role("button", name="Edit and run").click()
-    editor = page.locator(".chat-message textarea").last
+    send_message(app, "multiply")
+    wait_for(app, lambda: "Forty-two." in message_texts(app)[-1], what="the answer")
+    app.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.url.rstrip("/"))
+    app.get_by_role("button", name="Copy", exact=False).last.click()
+    wait_for(app, lambda: app.evaluate("navigator.clipboard.readText()") == "print(6 * 7)", timeout=10, what="the copy")
+    app.get_by_role("button", name="Edit and run").click()
+    editor = app.locator(".chat-message textarea").last
     editor.fill("print(6 * 8)")
     editor.press("Tab")
-    page.get_by_role("button", name="Run").last.click()
-    wait_for(page, lambda: "48" in message_texts(page)[-1], what="the edited run")
+    app.get_by_role("button", name="Run").last.click()
+    wait_for(app, lambda: "48" in message_texts(app)[-1], what="the edited run")
 
     mock.script(text("Noted the edit."))
-    send_message(page, "what did I change?")
-    wait_for(page, lambda: "Noted the edit." in message_texts(page)[-1], what="the next answer")
+    send_message(app, "what did I change?")
+    wait_for(app, lambda: "Noted the edit." in message_texts(app)[-1], what="the next answer")
     sent = mock.chat_requests()[-1].body["messages"]
     assert any("print(6 * 8)" in str(m.get("content")) and "48" in str(m.get("content")) for m in sent if m["role"] == "user")
 
