@@ -1,5 +1,5 @@
 """Byte-compiles every .py under /work for the Python that runs it: Pyodide's, when run
-by tools/pyodide_run.mjs (see tools/bytecode.py).
+by tools/pyodide_run.mjs (see buildsite/bytecode.py).
 
 Each ``/work/<wheel>/<path>.py`` gets ``<path>.pyc`` beside it: a hash-based pyc that is
 not checked against a source (``py_compile``'s UNCHECKED_HASH), compiled under the name it
