@@ -38,10 +38,10 @@ def prepare(root: Path) -> str:
     import bokeh
     import panel
 
-    import build
+    from buildsite.assemble import build
 
     site = root / "site-with-sources"
-    build.build(site, compile_python=False)
+    build(site, compile_python=False)
 
     out = root / "baseline"
     out.mkdir(parents=True)

@@ -33,7 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import build  # noqa: E402
+from buildsite import serve  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PAGE_HAS_TEXT, message_texts, run_code, send_message, wait_for  # noqa: E402
 from tools.mock_model import MockModel, text  # noqa: E402
 
@@ -185,7 +185,7 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    httpd = build.SiteServer(("127.0.0.1", 0), build.make_handler(args.site))
+    httpd = serve.SiteServer(("127.0.0.1", 0), serve.make_handler(args.site))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     site_url = f"http://127.0.0.1:{httpd.server_address[1]}/"
     with MockModel() as mock, sync_playwright() as pw:

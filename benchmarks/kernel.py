@@ -39,7 +39,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import build  # noqa: E402
+from buildsite import serve  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PAGE_HAS_TEXT, wait_for  # noqa: E402
 
 CSV_URL_PATH = "/__benchmark__/data.csv"
@@ -77,13 +77,13 @@ class BenchServer:
     so the isolated page may fetch it)."""
 
     def __init__(self, root: Path, csv: Path) -> None:
-        class Handler(build.make_handler(root)):
+        class Handler(serve.make_handler(root)):
             def translate_path(self, path):
                 if path.split("?")[0] == CSV_URL_PATH:
                     return str(csv)
                 return super().translate_path(path)
 
-        self.httpd = build.SiteServer(("127.0.0.1", 0), Handler)
+        self.httpd = serve.SiteServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 

@@ -48,7 +48,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import build  # noqa: E402
+from buildsite import serve  # noqa: E402
 from tests.browser.conftest import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -176,7 +176,7 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    httpd = build.SiteServer(("127.0.0.1", 0), build.make_handler(args.site))
+    httpd = serve.SiteServer(("127.0.0.1", 0), serve.make_handler(args.site))
     site_url = f"http://127.0.0.1:{httpd.server_address[1]}/"
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     turns = []

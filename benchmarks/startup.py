@@ -26,7 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import build  # noqa: E402
+from buildsite import serve  # noqa: E402
 from benchmarks import baseline  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PAGE_HAS_TEXT  # noqa: E402
 
@@ -49,13 +49,13 @@ class CountingServer:
         self.bytes_sent = 0
         server = self
 
-        class Counting(build.make_handler(root)):
+        class Counting(serve.make_handler(root)):
             def copyfile(self, source, outputfile):
                 data = source.read()
                 server.bytes_sent += len(data)
                 outputfile.write(data)
 
-        self.httpd = build.SiteServer(("127.0.0.1", 0), Counting)
+        self.httpd = serve.SiteServer(("127.0.0.1", 0), Counting)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 

@@ -24,8 +24,20 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import build  # noqa: E402
+from buildsite import BuildError, bytecode, paths  # noqa: E402
+from buildsite.assemble import build  # noqa: E402
+from buildsite.fetch import cache_dir  # noqa: E402
+from buildsite.lock import closure  # noqa: E402
+from buildsite.official import PYODIDE_CORE  # noqa: E402
+from buildsite.paths import pyproject_version  # noqa: E402
+from buildsite.pins import load_pins  # noqa: E402
+from buildsite.precache import APP_PACKAGES, BUILD_ID_TOKEN, PRECACHE_FILE, starting_packages, startup_files  # noqa: E402
+from buildsite.scan import TEXT_SUFFIXES, scan_site  # noqa: E402
+from buildsite.serve import make_server  # noqa: E402
+from buildsite.sources import LOCALYST_DEPENDS  # noqa: E402
+from buildsite.vendor import BOKEH_JS  # noqa: E402
 from packaging.utils import canonicalize_name  # noqa: E402
+from pyodide_lock import PyodideLockSpec  # noqa: E402
 
 
 def run_build(out: Path, *args: str, cache: Path | None = None) -> subprocess.CompletedProcess:
@@ -58,8 +70,8 @@ def site_lock(site) -> dict:
 @pytest.fixture(scope="module")
 def official_lock() -> dict:
     import tarfile
-    pins = build.load_pins()
-    tgz = build.cache_dir() / "downloads" / pins.pyodide.file
+    pins = load_pins()
+    tgz = cache_dir() / "downloads" / pins.pyodide.file
     with tarfile.open(tgz) as tf:
         return json.load(tf.extractfile("package/pyodide-lock.json"))
 
@@ -68,7 +80,7 @@ def official_lock() -> dict:
 def cache_copy(site, tmp_path) -> Path:
     """A copy of the (warm) download cache made of hard links (or copies): tamper with a file
     only through ``replace_with_tampered`` so the real cache is never written through."""
-    src, dst = build.cache_dir(), tmp_path / "cache"
+    src, dst = cache_dir(), tmp_path / "cache"
     for p in sorted(src.rglob("*")):
         if p.is_file() and ".part-" not in p.name and not p.name.endswith(".rejected"):
             target = dst / p.relative_to(src)
@@ -92,7 +104,7 @@ def replace_with_tampered(path: Path, offset: int = 1000) -> None:
 # ---------------------------------------------------------------------------------------
 
 def test_tampered_official_wheel_is_refused(cache_copy, tmp_path):
-    pins = build.load_pins()
+    pins = load_pins()
     name = next(f for f in pins.official_files if f.startswith("six-"))
     target = cache_copy / "official" / f"pyodide-{pins.pyodide.version}" / name
     assert target.exists()
@@ -104,7 +116,7 @@ def test_tampered_official_wheel_is_refused(cache_copy, tmp_path):
 
 
 def test_tampered_pypi_wheel_is_refused(cache_copy, tmp_path):
-    pins = build.load_pins()
+    pins = load_pins()
     art = next(w for w in pins.wheels if w.name == "sniffio")
     replace_with_tampered(cache_copy / "downloads" / art.file)
     r = run_build(tmp_path / "site", "--offline", cache=cache_copy)
@@ -113,7 +125,7 @@ def test_tampered_pypi_wheel_is_refused(cache_copy, tmp_path):
 
 
 def test_tampered_npm_tarball_is_refused(cache_copy, tmp_path):
-    pins = build.load_pins()
+    pins = load_pins()
     replace_with_tampered(cache_copy / "downloads" / pins.tabler.file, offset=5000)
     r = run_build(tmp_path / "site", "--offline", cache=cache_copy)
     assert r.returncode != 0
@@ -121,7 +133,7 @@ def test_tampered_npm_tarball_is_refused(cache_copy, tmp_path):
 
 
 def test_offline_names_the_missing_artifact(cache_copy, tmp_path):
-    pins = build.load_pins()
+    pins = load_pins()
     art = next(w for w in pins.wheels if w.name == "idna")
     (cache_copy / "downloads" / art.file).unlink()
     r = run_build(tmp_path / "site", "--offline", cache=cache_copy)
@@ -130,11 +142,11 @@ def test_offline_names_the_missing_artifact(cache_copy, tmp_path):
 
 
 def test_every_pin_is_complete():
-    pins = build.load_pins()
+    pins = load_pins()
     arts = [pins.pyodide, pins.provisa, pins.tabler, *pins.wheels, *pins.sdists]
     for a in arts:
         assert a.name and a.version and a.url.startswith("https://") and len(a.sha256) == 64, a
-    assert set(pins.pyodide_files) == set(build.PYODIDE_CORE)
+    assert set(pins.pyodide_files) == set(PYODIDE_CORE)
     assert len(pins.official_files) == 38
     names = [canonicalize_name(w.name) for w in pins.wheels]
     assert len(names) == len(set(names))
@@ -150,9 +162,9 @@ def test_every_pin_is_complete():
 # ---------------------------------------------------------------------------------------
 
 def test_layout(site):
-    for n in build.PYODIDE_CORE + ["pyodide-lock.json"]:
+    for n in PYODIDE_CORE + ["pyodide-lock.json"]:
         assert (site / "pyodide" / n).is_file(), n
-    for n in build.BOKEH_JS:
+    for n in BOKEH_JS:
         assert (site / "vendor" / "bokeh" / n).is_file(), n
     dist = site / "vendor" / "panel" / "1.8.10" / "dist"
     assert (dist / "panel.min.js").is_file()
@@ -177,12 +189,12 @@ def test_bokeh_points_at_the_site(site):
 
 def test_build_id_is_filled_in(site):
     for p in site.rglob("*"):
-        if p.is_file() and p.suffix in build.TEXT_SUFFIXES:
-            assert build.BUILD_ID_TOKEN not in p.read_text("utf-8", "replace"), p
-    templated = [p for p in (REPO / "site").rglob("*") if p.is_file() and build.BUILD_ID_TOKEN.encode() in p.read_bytes()]
+        if p.is_file() and p.suffix in TEXT_SUFFIXES:
+            assert BUILD_ID_TOKEN not in p.read_text("utf-8", "replace"), p
+    templated = [p for p in (REPO / "site").rglob("*") if p.is_file() and BUILD_ID_TOKEN.encode() in p.read_bytes()]
     if templated:
         rel = templated[0].relative_to(REPO / "site")
-        before, _, after = templated[0].read_text().partition(build.BUILD_ID_TOKEN)
+        before, _, after = templated[0].read_text().partition(BUILD_ID_TOKEN)
         text = (site / rel).read_text()
         assert text.startswith(before)
         build_id = text[len(before):len(text) - len(after)]
@@ -192,13 +204,13 @@ def test_build_id_is_filled_in(site):
 def test_precache_manifest(site, site_lock):
     """precache.json: the first visit's files, and the size and sha256 of every file, with
     paths relative to the site (it may be served under a sub-path)."""
-    manifest = json.loads((site / build.PRECACHE_FILE).read_text())
+    manifest = json.loads((site / PRECACHE_FILE).read_text())
     hashes = tree(site)
-    del hashes[build.PRECACHE_FILE]
+    del hashes[PRECACHE_FILE]
     assert manifest["files"] == {rel: {"size": (site / rel).stat().st_size, "sha256": digest} for rel, digest in hashes.items()}
     precache = manifest["precache"]
-    assert precache == build.startup_files(site, site_lock)
-    assert set(precache) <= set(manifest["files"]) and build.PRECACHE_FILE not in precache
+    assert precache == startup_files(site, PyodideLockSpec(**site_lock))
+    assert set(precache) <= set(manifest["files"]) and PRECACHE_FILE not in precache
     wheel = lambda name: "pyodide/" + site_lock["packages"][name]["file_name"]  # noqa: E731
     for path in ["index.html", "loader.js", "sw.js", "manifest.webmanifest", "icon.svg", "icon-maskable.svg",
                  "pyodide/pyodide.asm.wasm", "pyodide/pyodide-lock.json", wheel("localyst"), wheel("numpy")]:
@@ -223,7 +235,7 @@ def test_web_app_manifest(site):
 
 
 def test_no_outside_reference_in_the_output(site):
-    assert build.scan_site(site) == []
+    assert scan_site(site) == []
 
 
 def test_scanner_catches_injected_loads(tmp_path):
@@ -233,7 +245,7 @@ def test_scanner_catches_injected_loads(tmp_path):
     (tmp_path / "d.html").write_text('<link rel="stylesheet" href="//example.org/x.css">')
     (tmp_path / "e.css").write_text('@font-face{src:url("https://example.org/f.woff2")}')
     (tmp_path / "f.js").write_text('const s=document.createElement("script");s.src=`https://example.org/${v}.js`;')
-    found = build.scan_site(tmp_path)
+    found = scan_site(tmp_path)
     files = {f.path for f in found}
     assert files == {"a.html", "b.css", "c.js", "d.html", "e.css", "f.js"}, found
     assert any("cdn.jsdelivr.net" in f.rule for f in found if f.path == "a.html")
@@ -249,16 +261,16 @@ def test_scanner_ignores_what_is_not_a_load(tmp_path):
         'a.href="vendor/x.css";import("./local.js");')
     (tmp_path / "s.css").write_text('a{mask-image:url("data:image/svg+xml;utf8,<svg xmlns=\'http://www.w3.org/2000/svg\'/>")}'
                                     '@import url("chat_feed.css");')
-    assert build.scan_site(tmp_path) == []
+    assert scan_site(tmp_path) == []
 
 
 def test_build_refuses_an_outside_reference_in_site(tmp_path, monkeypatch, site):
     shell = tmp_path / "shell"
     shutil.copytree(REPO / "site", shell)
     (shell / "extra.html").write_text('<!doctype html><script src="https://unpkg.com/x@1/x.js"></script>')
-    monkeypatch.setattr(build, "SITE_SRC", shell)
-    with pytest.raises(build.BuildError) as exc:
-        build.build(tmp_path / "out", offline=True)
+    monkeypatch.setattr(paths, "SITE_SRC", shell)
+    with pytest.raises(BuildError) as exc:
+        build(tmp_path / "out", offline=True)
     assert "extra.html" in str(exc.value) and "unpkg.com" in str(exc.value)
 
 
@@ -268,10 +280,10 @@ def test_second_offline_build_is_identical(site, tmp_path, monkeypatch):
     shutil.copytree(REPO / "site", tmp_path / "snap" / "site")
     shutil.copytree(REPO / "py" / "localyst", tmp_path / "snap" / "localyst",
                     ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(build, "SITE_SRC", tmp_path / "snap" / "site")
-    monkeypatch.setattr(build, "PY_SRC", tmp_path / "snap" / "localyst")
-    build.build(tmp_path / "one", offline=True)
-    build.build(tmp_path / "two", offline=True)
+    monkeypatch.setattr(paths, "SITE_SRC", tmp_path / "snap" / "site")
+    monkeypatch.setattr(paths, "PY_SRC", tmp_path / "snap" / "localyst")
+    build(tmp_path / "one", offline=True)
+    build(tmp_path / "two", offline=True)
     a, b = tree(tmp_path / "one"), tree(tmp_path / "two")
     assert a.keys() == b.keys()
     assert [k for k in a if a[k] != b[k]] == []
@@ -282,8 +294,8 @@ def test_second_offline_build_is_identical(site, tmp_path, monkeypatch):
 def test_without_node_the_build_ships_sources_and_says_so(cache_copy, tmp_path, monkeypatch, capsys):
     shutil.rmtree(cache_copy / "bytecode", ignore_errors=True)
     monkeypatch.setenv("LOCALYST_CACHE", str(cache_copy))
-    monkeypatch.setattr(build.bytecode, "node", lambda: None)
-    build.build(tmp_path / "site", offline=True)
+    monkeypatch.setattr(bytecode, "node", lambda: None)
+    build(tmp_path / "site", offline=True)
     assert "skipped: Node.js is not installed" in capsys.readouterr().out
     panel = zipfile.ZipFile(next((tmp_path / "site" / "pyodide").glob("panel-*.whl")))
     assert "panel/__init__.py" in panel.namelist() and not [n for n in panel.namelist() if n.endswith(".pyc")]
@@ -301,7 +313,6 @@ def test_offline_cli_build(site, tmp_path):
 # ---------------------------------------------------------------------------------------
 
 def test_site_lock_validates(site):
-    from pyodide_lock import PyodideLockSpec
     spec = PyodideLockSpec.from_json(site / "pyodide" / "pyodide-lock.json")
     spec.check_wheel_filenames()
     assert spec.info.version == "0.27.7" and spec.info.python == "3.12.7"
@@ -322,7 +333,7 @@ def test_site_lock_is_closed_and_matches_the_files(site, site_lock):
 
 def test_official_entries_are_copied_as_is(site_lock, official_lock):
     """As is, but for the sha256 of the wheels the build byte-compiled."""
-    pins = build.load_pins()
+    pins = load_pins()
     by_file = {e["file_name"]: (k, e) for k, e in official_lock["packages"].items()}
     compiled = set(starting_wheels(site_lock))
     for f in pins.official_files:
@@ -340,8 +351,8 @@ def test_official_entries_are_copied_as_is(site_lock, official_lock):
 def test_added_entries(site_lock):
     pk = site_lock["packages"]
     loc = pk["localyst"]
-    assert loc["file_name"] == f"localyst-{build.pyproject_version()}-py3-none-any.whl"
-    assert set(loc["depends"]) == set(build.LOCALYST_DEPENDS)
+    assert loc["file_name"] == f"localyst-{pyproject_version()}-py3-none-any.whl"
+    assert set(loc["depends"]) == set(LOCALYST_DEPENDS)
     assert loc["imports"] == ["localyst"]
     assert "jiter-pupy" in pk["openai"]["depends"] and "jiter" not in pk
     assert pk["jiter-pupy"]["imports"] == ["jiter"]
@@ -356,7 +367,7 @@ def test_added_entries(site_lock):
 
 
 def test_app_closure(site_lock):
-    names = build.closure(site_lock["packages"], build.APP_PACKAGES)
+    names = closure(PyodideLockSpec(**site_lock).packages, APP_PACKAGES)
     for n in ("localyst", "panel", "bokeh", "openai", "httpx2", "httpx2-jsfetch", "jiter-pupy", "pydantic",
               "ssl", "openssl", "numpy", "pandas", "markupsafe", "pyyaml", "typing-extensions"):
         assert n in names
@@ -396,7 +407,7 @@ def test_repacked_sdists_are_pure(site, prefix):
 
 def starting_wheels(lock: dict) -> list[str]:
     """The packages a visit loads at once (the app's and the kernel's warm-up closure)."""
-    names = build.closure(lock["packages"], build.APP_PACKAGES + build.KERNEL_PACKAGES)
+    names = starting_packages(PyodideLockSpec(**lock))
     return [n for n in names if lock["packages"][n]["file_name"].endswith(".whl")]
 
 
@@ -419,7 +430,7 @@ def test_the_wheels_a_visit_starts_with_ship_bytecode(site, site_lock):
 
 
 def test_localyst_and_slim_wheels(site):
-    zf = _check_record(site / "pyodide" / f"localyst-{build.pyproject_version()}-py3-none-any.whl")
+    zf = _check_record(site / "pyodide" / f"localyst-{pyproject_version()}-py3-none-any.whl")
     assert "localyst/__init__.py" in zf.namelist()
     panel = _check_record(next((site / "pyodide").glob("panel-*.whl")))
     assert "panel/__init__.pyc" in panel.namelist()
@@ -434,7 +445,7 @@ def test_localyst_and_slim_wheels(site):
 # ---------------------------------------------------------------------------------------
 
 def test_server_mime_types(site):
-    server = build.make_server(site, "127.0.0.1", 0)
+    server = make_server(site, "127.0.0.1", 0)
     t = threading.Thread(target=server.serve_forever, daemon=True)
     t.start()
     try:

@@ -36,7 +36,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import build  # noqa: E402
+from buildsite.fetch import Artifact, cache_dir, fetch, http_get, http_get_json  # noqa: E402
+from buildsite.files import sha256_file  # noqa: E402
+from buildsite.official import PYODIDE_CORE  # noqa: E402
+from buildsite.paths import PINS_FILE  # noqa: E402
+from buildsite.target import TARGET_PYTHON, active_requirements  # noqa: E402
+from buildsite.wheels import read_wheel  # noqa: E402
 from packaging.requirements import Requirement  # noqa: E402
 from packaging.specifiers import SpecifierSet  # noqa: E402
 from packaging.utils import canonicalize_name, parse_wheel_filename  # noqa: E402
@@ -75,20 +80,20 @@ def pypi_url(u: str) -> str:
     return u
 
 
-def npm_tarball(package: str, version: str) -> build.Artifact:
-    meta = build.http_get_json(f"https://registry.npmjs.org/{package.replace('/', '%2f')}")
+def npm_tarball(package: str, version: str) -> Artifact:
+    meta = http_get_json(f"https://registry.npmjs.org/{package.replace('/', '%2f')}")
     dist = meta["versions"][version]["dist"]
     url = dist["tarball"]
-    dest = build.cache_dir() / "downloads" / url.rsplit("/", 1)[-1]
+    dest = cache_dir() / "downloads" / url.rsplit("/", 1)[-1]
     if not dest.exists():
         print(f"downloading {url}")
-        build.http_get(url, dest)
+        http_get(url, dest)
     algo, b64 = dist["integrity"].split("-", 1)
     got = base64.b64encode(hashlib.new(algo, dest.read_bytes()).digest()).decode()
     if got != b64:
         dest.unlink()
         raise SystemExit(f"{url}: npm integrity mismatch")
-    return build.Artifact(name=package, version=version, url=url, sha256=build.sha256_file(dest))
+    return Artifact(name=package, version=version, url=url, sha256=sha256_file(dest))
 
 
 _json_cache: dict[str, dict] = {}
@@ -96,7 +101,7 @@ _json_cache: dict[str, dict] = {}
 
 def pypi(name: str) -> dict:
     if name not in _json_cache:
-        _json_cache[name] = build.http_get_json(PYPI.format(name=name))
+        _json_cache[name] = http_get_json(PYPI.format(name=name))
     return _json_cache[name]
 
 
@@ -119,7 +124,7 @@ def pure_wheels(name: str) -> list[tuple[Version, dict]]:
             if not any(t.interpreter.startswith("py3") and t.abi == "none" and t.platform == "any" for t in tags):
                 continue
             rp = f.get("requires_python")
-            if rp and not SpecifierSet(rp).contains(build.TARGET_PYTHON, prereleases=True):
+            if rp and not SpecifierSet(rp).contains(TARGET_PYTHON, prereleases=True):
                 continue
             out.append((v, f))
             break
@@ -140,9 +145,9 @@ def sdist_file(name: str, spec: SpecifierSet) -> tuple[Version, dict]:
     return best
 
 
-def artifact(name: str, version: Version, f: dict) -> build.Artifact:
-    art = build.Artifact(name=name, version=str(version), url=pypi_url(f["url"]), sha256=f["digests"]["sha256"], file=f["filename"])
-    build.fetch(art, offline=False)
+def artifact(name: str, version: Version, f: dict) -> Artifact:
+    art = Artifact(name=name, version=str(version), url=pypi_url(f["url"]), sha256=f["digests"]["sha256"], file=f["filename"])
+    fetch(art, offline=False)
     return art
 
 
@@ -152,8 +157,8 @@ def main() -> None:
     args = ap.parse_args()
 
     pyo = npm_tarball("pyodide", PYODIDE_VERSION)
-    with tarfile.open(build.cache_dir() / "downloads" / pyo.file) as tf:
-        core = {n: hashlib.sha256(tf.extractfile(f"package/{n}").read()).hexdigest() for n in build.PYODIDE_CORE}
+    with tarfile.open(cache_dir() / "downloads" / pyo.file) as tf:
+        core = {n: hashlib.sha256(tf.extractfile(f"package/{n}").read()).hexdigest() for n in PYODIDE_CORE}
         lock = json.load(tf.extractfile("package/pyodide-lock.json"))
     tab = npm_tarball(TABLER_PACKAGE, TABLER_VERSION)
 
@@ -162,7 +167,7 @@ def main() -> None:
     prov = artifact(pname, Version(pver), pf)
     by_file = {p["file_name"]: (k, p) for k, p in lock["packages"].items()}
     official: dict[str, dict] = {}
-    with zipfile.ZipFile(build.cache_dir() / "downloads" / prov.file) as zf:
+    with zipfile.ZipFile(cache_dir() / "downloads" / prov.file) as zf:
         for n in zf.namelist():
             if not n.startswith(folder + "/") or "/" in n[len(folder) + 1:]:
                 continue
@@ -203,8 +208,8 @@ def main() -> None:
                 if str(v) == off["version"] and f["digests"]["sha256"] == off["sha256"]:
                     pick = (v, f)
         art = artifact(name, pick[0], pick[1])
-        info = build.read_wheel(build.cache_dir() / "downloads" / art.file)
-        reqs = build.active_requirements(info.requires)
+        info = read_wheel(cache_dir() / "downloads" / art.file)
+        reqs = active_requirements(info.requires)
         chosen[name] = (pick[0], pick[1], reqs)
         print(f"  {name} {pick[0]}  <- {', '.join(b for _, b in specs[name])}")
         for r in reqs:
@@ -275,8 +280,8 @@ def main() -> None:
     if args.check:
         print(text)
     else:
-        build.PINS_FILE.write_text(text)
-        print(f"wrote {build.PINS_FILE.relative_to(REPO)}")
+        PINS_FILE.write_text(text)
+        print(f"wrote {PINS_FILE.relative_to(REPO)}")
 
 
 if __name__ == "__main__":

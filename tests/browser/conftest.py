@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-import build
+from buildsite import serve
 from tests._egress import EgressRecorder
 from tools.mock_model import MockModel, Reply, tool_call
 
@@ -60,12 +60,12 @@ class SiteServer:
         self.errors: list[str] = []
         errors = self.errors
 
-        class Recording(build.make_handler(root)):
+        class Recording(serve.make_handler(root)):
             def send_error(self, code, message=None, explain=None):
                 errors.append(f"{code} {self.path}")
                 super().send_error(code, message, explain)
 
-        self.httpd = build.SiteServer(("127.0.0.1", 0), Recording)
+        self.httpd = serve.SiteServer(("127.0.0.1", 0), Recording)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self._thread.start()

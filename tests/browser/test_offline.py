@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-import build
+from buildsite import paths, serve
+from buildsite.assemble import build
+from buildsite.precache import PRECACHE_FILE
 from tests.browser.conftest import LOAD_TIMEOUT_MS, answer, checked_page, run_code, shows, wait_for
 from tools.mock_model import text
 
@@ -38,7 +40,7 @@ class Deployment:
         self.refused: list[str] = []  # paths asked for while down
         deployment = self
 
-        class Handler(build.make_handler(root)):
+        class Handler(serve.make_handler(root)):
             def handle_one_request(self):
                 if not deployment.down:
                     return super().handle_one_request()
@@ -63,7 +65,7 @@ class Deployment:
                 deployment.errors.append(f"{code} {self.path}")
                 super().send_error(code, message, explain)
 
-        self.httpd = build.SiteServer(("127.0.0.1", 0), Handler)
+        self.httpd = serve.SiteServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}{prefix}"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
@@ -97,7 +99,7 @@ def cache_names(page) -> list[str]:
 
 
 def test_after_a_first_visit_the_app_loads_and_runs_code_without_the_site(browser, egress, deployment, mock):
-    site_files = json.loads((deployment.root / build.PRECACHE_FILE).read_text())
+    site_files = json.loads((deployment.root / PRECACHE_FILE).read_text())
     with checked_page(browser, deployment, egress) as page:
         started = time.monotonic()
         page.goto(f"{deployment.url}?base_url={mock.base_url}&model=mock-small")
@@ -158,15 +160,15 @@ def test_the_site_works_and_installs_under_a_sub_path(browser, egress, built_sit
 def test_a_new_build_is_cached_then_takes_over_on_the_next_load_with_a_notice(browser, egress, tmp_path, monkeypatch, request):
     # Builds A and B from one snapshot of site/ and py/localyst/ (so that edits to the
     # working tree meanwhile cannot leak into B); B has one stylesheet changed.
-    monkeypatch.setattr(build, "SITE_SRC", tmp_path / "site-src")
-    monkeypatch.setattr(build, "PY_SRC", tmp_path / "localyst")
-    shutil.copytree(build.REPO / "site", build.SITE_SRC)
-    shutil.copytree(build.REPO / "py" / "localyst", build.PY_SRC, ignore=shutil.ignore_patterns("__pycache__"))
-    build.build(tmp_path / "a", offline=True)
-    with open(build.SITE_SRC / "style.css", "a") as fh:
+    monkeypatch.setattr(paths, "SITE_SRC", tmp_path / "site-src")
+    monkeypatch.setattr(paths, "PY_SRC", tmp_path / "localyst")
+    shutil.copytree(paths.REPO / "site", paths.SITE_SRC)
+    shutil.copytree(paths.REPO / "py" / "localyst", paths.PY_SRC, ignore=shutil.ignore_patterns("__pycache__"))
+    build(tmp_path / "a", offline=True)
+    with open(paths.SITE_SRC / "style.css", "a") as fh:
         fh.write("/* a new build */\n")
-    build.build(tmp_path / "b", offline=True)
-    a, b = (json.loads((tmp_path / name / build.PRECACHE_FILE).read_text()) for name in "ab")
+    build(tmp_path / "b", offline=True)
+    a, b = (json.loads((tmp_path / name / PRECACHE_FILE).read_text()) for name in "ab")
     build_a, build_b = a["build"], b["build"]
     changed = {path for path, file in b["files"].items() if a["files"].get(path) != file}
     assert build_a != build_b and changed == {"style.css", "loader.js", "sw.js"}

@@ -1,0 +1,103 @@
+"""vendor/: the JavaScript, CSS and fonts the page loads from its own origin instead of a
+CDN (BokehJS and Panel's from their wheels, the Tabler webfont from npm), the outside URLs
+inside BokehJS rewritten, and the copies the wheels themselves carry dropped."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from . import BuildError
+from .files import tar_members, write_file
+
+#: BokehJS bundles copied from the bokeh wheel (``bokeh/server/static/js/<name>``).
+BOKEH_JS = ["bokeh.min.js", "bokeh-widgets.min.js", "bokeh-tables.min.js", "bokeh-gl.min.js"]
+
+#: Outside URLs inside BokehJS, rewritten to site-relative paths. Each must be found
+#: (a new Bokeh that moved them should stop the build, not pass silently).
+#:  * Tabler: ``TablerIconView._url``; used as ``url("${_url}/fonts/tabler-icons.woff2")``
+#:    inside a stylesheet BokehJS adopts into the main document, so a relative URL
+#:    resolves against the page (also under a GitHub Pages sub-path).
+#:  * MathJax: ``CDNProvider`` adds a <script> for TeX rendering. We do not ship MathJax;
+#:    the path points at nothing, so TeX labels fail to typeset instead of reaching a CDN.
+#:  * Google Maps: ``GMapPlot`` adds a <script>; Localyst has no use for it (it needs an API
+#:    key and the network), so it points at nothing too.
+BOKEH_REWRITES = {
+    "bokeh.min.js": [
+        ("https://cdn.jsdelivr.net/npm/@tabler/icons-webfont@latest", "vendor/tabler-icons"),
+        ("https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-svg.js", "vendor/mathjax/tex-svg.js"),
+        ("https://maps.googleapis.com/maps/api/js", "vendor/google-maps/unavailable.js"),
+    ],
+}
+
+#: Sub-paths of the panel wheel's ``panel/dist/`` served under vendor/panel/<version>/dist/.
+#: Enough for ChatInterface, Tabulator, FileInput, FileDownload, Markdown and the loading
+#: spinners; extend as components are added. Source maps are never copied.
+PANEL_DIST = [
+    "panel.min.js",
+    "css/",                      # component stylesheets (chat_*.css, markdown.css, loading.css, models/...)
+    "assets/",                   # spinners referenced from css/loading.css, chat logos
+    "images/",
+    "bundled/theme/",            # default/dark/native design themes
+    "bundled/font-awesome/",     # icons Tabulator's stylesheet pulls in
+    "bundled/datatabulator/",    # Tabulator 6.3.1 + luxon
+]
+
+#: Files of the Tabler webfont (``package/iconfont/fonts/``) served under
+#: vendor/tabler-icons/fonts/. BokehJS's @font-face also names .eot and .svg; no current
+#: browser picks those over woff2/woff/ttf, so they are not shipped.
+TABLER_FONTS = ["tabler-icons.woff2", "tabler-icons.woff", "tabler-icons.ttf"]
+
+#: Wheels the site ships slimmed: the browser gets BokehJS and Panel's JS/CSS from vendor/,
+#: so the copies inside the wheels would only cost download time and worker memory (the
+#: panel wheel is ~30 MB, nearly all panel/dist/bundled). This follows what Panel itself
+#: does for its Pyodide wheels (scripts/build_pyodide_wheels.py: Bokeh without its .js,
+#: .d.ts, .tsbuildinfo and bokeh.json outside bokeh/core/_templates; Panel built with
+#: PANEL_LITE, i.e. without dist/bundled). Source maps go too. The pinned PyPI file is
+#: verified first; the slim wheel is rewritten deterministically with a matching RECORD.
+def _slim_bokeh(path: str) -> bool:
+    if path.startswith("bokeh/core/_templates"):
+        return False
+    return path.endswith((".js", ".d.ts", ".tsbuildinfo", ".map", "bokeh.json"))
+
+
+def _slim_panel(path: str) -> bool:
+    return path.startswith("panel/dist/bundled/") or path.endswith(".map")
+
+
+SLIM_WHEELS = {"bokeh": _slim_bokeh, "panel": _slim_panel}
+
+
+def vendor(out: Path, bokeh_wheel: Path, panel_wheel: Path, panel_version: str, tabler_tgz: Path) -> None:
+    """Write out/vendor/: BokehJS (rewritten), Panel's dist/ (PANEL_DIST) and the Tabler font."""
+    with zipfile.ZipFile(bokeh_wheel) as zf:
+        for n in BOKEH_JS:
+            text = zf.read(f"bokeh/server/static/js/{n}").decode("utf-8")
+            for old, new in BOKEH_REWRITES.get(n, []):
+                if old not in text:
+                    raise BuildError(f"bokeh/server/static/js/{n}: expected to find {old} (to rewrite to {new}); "
+                                     "has BokehJS changed? update BOKEH_REWRITES")
+                text = text.replace(old, new)
+            write_file(out / "vendor" / "bokeh" / n, text.encode("utf-8"))
+    pdest = out / "vendor" / "panel" / panel_version / "dist"
+    with zipfile.ZipFile(panel_wheel) as zf:
+        files = {n[len("panel/dist/"):]: zf.read(n) for n in zf.namelist()
+                 if n.startswith("panel/dist/") and not n.endswith("/")}
+    for sub in PANEL_DIST:
+        hits = [n for n in files if (n.startswith(sub) if sub.endswith("/") else n == sub)]
+        if not hits:
+            raise BuildError(f"panel wheel has no panel/dist/{sub}")
+        for n in hits:
+            if n.endswith(".map"):
+                continue
+            write_file(pdest / n, files[n])
+    tmembers = tar_members(tabler_tgz)
+    for n in TABLER_FONTS:
+        key = f"package/iconfont/fonts/{n}"
+        if key not in tmembers:
+            raise BuildError(f"{tabler_tgz.name} has no {key}")
+        write_file(out / "vendor" / "tabler-icons" / "fonts" / n, tmembers[key])
+    # TablerIconView also imports ``${_url}/tabler-icons.min.css`` into each icon's shadow root.
+    write_file(out / "vendor" / "tabler-icons" / "tabler-icons.min.css", tmembers["package/iconfont/tabler-icons.min.css"])
+    if "package/LICENSE" in tmembers:
+        write_file(out / "vendor" / "tabler-icons" / "LICENSE", tmembers["package/LICENSE"])
