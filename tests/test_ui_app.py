@@ -360,3 +360,16 @@ def test_a_save_writes_the_record_and_the_last_part_not_the_whole_conversation()
     record, parts = store.saves[-1]
     assert record["parts"] == 3 and "transcript" not in record and record["title"] == "question 1"
     assert "question 3" in parts[2].transcript and "question 2" not in parts[2].transcript
+
+
+def test_no_message_holds_a_reactive_html_component():
+    """Panel renders ReactiveHTML with a template cache that never lets a view go (its chat
+    messages' copy icon kept every message ever drawn in the page's heap)."""
+    from panel.reactive import ReactiveHTML
+
+    app = LocalystApp("")
+    app.chat.send("a question", user="You", respond=False)
+    app.chat.stream("an answer", user="Assistant")
+    assert len(app.chat.objects) == 3
+    for message in app.chat.objects:
+        assert not message.select(ReactiveHTML), f"{type(message).__name__} holds ReactiveHTML"

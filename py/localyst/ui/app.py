@@ -25,6 +25,7 @@ from ._styles import APP_CSS, HEADER_CSS
 from ._files import FILES_CSS, FilesPanel, safe_name
 from ._feed import map_what_the_page_shows
 from ._keeper import Keeper
+from ._message import Chat, Message
 from ._tasks import background
 from ._markdown import lock_down_markdown
 from ._page import save
@@ -39,7 +40,7 @@ DELIMITED = (".csv", ".tsv", ".txt")
 ASSISTANT = "Assistant"
 USER = "You"
 NOTICE = "Localyst"
-MESSAGE_PARAMS = {"show_reaction_icons": False, "show_copy_icon": True}
+MESSAGE_PARAMS = {"show_reaction_icons": False, "show_copy_icon": False}
 #: Messages kept live on each side of those on screen. The chat is a virtualised feed: a
 #: message further away leaves the page's document (every structural change walks all of
 #: it) and is drawn again as it scrolls back in, widgets and all.
@@ -91,7 +92,7 @@ class LocalystApp:
         self.behaviour = BehaviourPanel()
         self._view: TurnView | None = None  # the turn being answered: where "Confirm before running" asks
         self.agents = Agents(self.kernel)
-        self.chat = pn.chat.ChatInterface(
+        self.chat = Chat(
             callback=self._respond,
             callback_user=ASSISTANT,
             callback_avatar="A",
@@ -182,21 +183,21 @@ class LocalystApp:
         self._show_latest()  # where the conversation goes on
         self.replay_status.object = ""
 
-    def _top_message(self) -> pn.chat.ChatMessage:
+    def _top_message(self) -> Message:
         if not self._first_shown:
-            return pn.chat.ChatMessage(WELCOME, user=NOTICE, avatar="L", **MESSAGE_PARAMS)
+            return Message(WELCOME, user=NOTICE, avatar="L", **MESSAGE_PARAMS)
         count = self._first_shown
-        return pn.chat.ChatMessage(
+        return Message(
             f"*{count} earlier turn{'s' if count > 1 else ''} of this conversation: scroll up to see them.*",
             user=NOTICE, avatar="L", **MESSAGE_PARAMS,
         )
 
-    def _turn_messages(self, start: int, end: int) -> list[pn.chat.ChatMessage]:
+    def _turn_messages(self, start: int, end: int) -> list[Message]:
         messages = []
         for number in range(start, end):
-            messages.append(pn.chat.ChatMessage(self._stored_turns[number].question, user=USER, avatar="Y", **MESSAGE_PARAMS))
+            messages.append(Message(self._stored_turns[number].question, user=USER, avatar="Y", **MESSAGE_PARAMS))
             answer = Deferred(partial(self._stored_answer, self.session, number))
-            messages.append(pn.chat.ChatMessage(answer, user=ASSISTANT, avatar="A", **MESSAGE_PARAMS))
+            messages.append(Message(answer, user=ASSISTANT, avatar="A", **MESSAGE_PARAMS))
         return messages
 
     def _show_earlier(self) -> None:
@@ -260,7 +261,7 @@ class LocalystApp:
         for index, message in enumerate(objects[:-1]):
             answer = message.object
             if index not in near and isinstance(answer, Deferred) and answer.releasable:
-                objects[index] = pn.chat.ChatMessage(
+                objects[index] = Message(
                     answer.remade(), user=message.user, avatar=message.avatar, timestamp=message.timestamp, **MESSAGE_PARAMS
                 )
                 changed = True
