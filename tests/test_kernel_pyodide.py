@@ -208,7 +208,7 @@ def test_paths_outside_the_data_folder_are_refused(bridge: PyodideNode) -> None:
 
 
 def test_the_warm_up_is_what_the_build_counts_for_a_first_visit() -> None:
-    import build
+    from buildsite.precache import KERNEL_PACKAGES
     from localyst.kernel.worker._bridge import WARM_UP
 
-    assert list(WARM_UP) == build.KERNEL_PACKAGES
+    assert list(WARM_UP) == KERNEL_PACKAGES
