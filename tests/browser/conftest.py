@@ -180,10 +180,14 @@ def checked_page(browser, site: SiteServer, egress: EgressRecorder, **context_op
     page = context.new_page()
     page.set_default_timeout(60_000)
     page.requests = requests
-    errors_before = len(site.errors)
-    watch = Watch(page, egress)
+    watch, errors_before = Watch(page, egress), len(site.errors)
     yield page
     context.close()
+    check_since(watch, site, errors_before)
+
+
+def check_since(watch: Watch, site: SiteServer, errors_before: int) -> None:
+    """Fail if anything left 127.0.0.1, or the site failed to serve a request, since then."""
     assert not watch.outside(), f"requests left 127.0.0.1: {watch.outside()}"
     missing = site.errors[errors_before:]
     assert not missing, f"the site failed to serve: {missing}"
@@ -237,9 +241,7 @@ def app(loaded_app, site: SiteServer, egress: EgressRecorder, mock: MockModel):
     start_new_conversation(page)
     watch, errors_before = Watch(page, egress), len(site.errors)
     yield page
-    assert not watch.outside(), f"requests left 127.0.0.1: {watch.outside()}"
-    missing = site.errors[errors_before:]
-    assert not missing, f"the site failed to serve: {missing}"
+    check_since(watch, site, errors_before)
 
 
 def start_new_conversation(page) -> None:
