@@ -11,13 +11,14 @@ from pathlib import Path
 from pyodide_lock import PackageSpec, PyodideLockSpec
 
 from . import BuildError, log
+from .bundle import write_bundle, worker_packages
 from .bytecode import byte_compile
 from .fetch import fetch
 from .files import sha256_bytes, sha256_file, write_file
 from .lock import check_lock, check_requirements, closure, lock_entry, write_lock
 from .official import load_pyodide, official_files
 from .pins import Pins, load_pins
-from .precache import APP_PACKAGES, copy_site, starting_packages, startup_files
+from .precache import APP_PACKAGES, KERNEL_PACKAGES, copy_site, starting_packages, startup_files
 from .scan import scan_site
 from .sources import build_localyst_wheel, repack_sdist
 from .vendor import SLIM_WHEELS, vendor
@@ -101,6 +102,10 @@ def _build_into(out: Path, pins: Pins, offline: bool, compile_python: bool) -> d
         starting = [n for n in starting_packages(lock) if lock.packages[n].file_name.endswith(".whl")]
         log("  " + byte_compile(pyo, lock.packages, starting, pins.pyodide.version))
         write_lock(lock, pyo / "pyodide-lock.json")
+
+    log("the bundle both workers start with (pre-unpacked packages)")
+    index = write_bundle(out, lock, worker_packages(lock, APP_PACKAGES, KERNEL_PACKAGES))
+    log(f"  {len(index['packages'])} packages, {len(index['files'])} files, {index['size']:,} bytes inflated")
 
     log("vendor: BokehJS, Panel, Tabler icons")
     bokeh = wheel_paths.get("bokeh")

@@ -53,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
             log(f"built {args.out} in {s['seconds']} s: {s['files']} files, {s['bytes']:,} bytes ({_mb(s['bytes'])}); "
                 f"{s['packages']} packages in the site lock")
             log(f"first visit: {s['first_visit_files']} files, {s['first_visit_bytes']:,} bytes "
-                f"({_mb(s['first_visit_bytes'])}) = page + Pyodide core + lock + wheels of "
-                f"{'+'.join(APP_PACKAGES)} closure ({len(s['app_closure'])} packages) + kernel warm-up "
+                f"({_mb(s['first_visit_bytes'])}) = page + Pyodide core + lock + the bundle of "
+                f"{'+'.join(APP_PACKAGES)} closure ({len(s['app_closure'])} packages) and the kernel's warm-up "
                 f"({', '.join(KERNEL_PACKAGES)} and their closure) + vendor JS/CSS/font")
     except BuildError as exc:
         print(f"build failed: {exc}", file=sys.stderr)

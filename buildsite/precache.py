@@ -12,6 +12,7 @@ from pathlib import Path, PurePosixPath
 from pyodide_lock import PyodideLockSpec
 
 from . import BuildError, paths
+from .bundle import BUNDLE_FILE, INDEX_FILE
 from .files import sha256_file, tree_hashes, write_file
 from .lock import closure
 from .official import PYODIDE_CORE
@@ -91,7 +92,7 @@ def startup_files(out: Path, lock: PyodideLockSpec) -> list[str]:
 
     * the page's own files (everything copied from site/),
     * the Pyodide core files and the site lock,
-    * the wheels of the closure of APP_PACKAGES and KERNEL_PACKAGES in the site lock,
+    * the bundle of the closure of APP_PACKAGES and KERNEL_PACKAGES (buildsite/bundle.py),
     * the vendor files the page names in src=/href= (BokehJS, panel.min.js, ...), Panel's
       component stylesheets (css/) and its default design's (bundled/theme/native.css and
       default.css), and the Tabler woff2 font.
@@ -100,9 +101,7 @@ def startup_files(out: Path, lock: PyodideLockSpec) -> list[str]:
     for p in paths.SITE_SRC.rglob("*"):
         if p.is_file():
             files.add(p.relative_to(paths.SITE_SRC).as_posix())
-    files |= {f"pyodide/{n}" for n in PYODIDE_CORE} | {"pyodide/pyodide-lock.json"}
-    for n in starting_packages(lock):
-        files.add(f"pyodide/{lock.packages[n].file_name}")
+    files |= {f"pyodide/{n}" for n in PYODIDE_CORE} | {"pyodide/pyodide-lock.json", BUNDLE_FILE, INDEX_FILE}
     index = out / "index.html"
     if index.exists():
         for m in re.finditer(r"""\b(?:src|href)\s*=\s*["']([^"'#?]+)""", index.read_text("utf-8", "replace")):

@@ -8,6 +8,7 @@ other build here runs --offline from that cache (or from a tampered copy of it).
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -26,6 +27,7 @@ sys.path.insert(0, str(REPO))
 
 from buildsite import BuildError, bytecode, paths  # noqa: E402
 from buildsite.assemble import build  # noqa: E402
+from buildsite.bundle import BUNDLE_FILE, BUNDLE_ROOT, FONT_CACHE_VERSIONS, INDEX_FILE, SHARED_LIBS  # noqa: E402
 from buildsite.fetch import cache_dir  # noqa: E402
 from buildsite.lock import closure  # noqa: E402
 from buildsite.official import PYODIDE_CORE  # noqa: E402
@@ -212,13 +214,54 @@ def test_precache_manifest(site, site_lock):
     assert precache == startup_files(site, PyodideLockSpec(**site_lock))
     assert set(precache) <= set(manifest["files"]) and PRECACHE_FILE not in precache
     wheel = lambda name: "pyodide/" + site_lock["packages"][name]["file_name"]  # noqa: E731
-    for path in ["index.html", "loader.js", "sw.js", "manifest.webmanifest", "icon.svg", "icon-maskable.svg",
-                 "pyodide/pyodide.asm.wasm", "pyodide/pyodide-lock.json", wheel("localyst"), wheel("numpy")]:
+    for path in ["index.html", "loader.js", "sw.js", "boot.js", "snapshot-worker.js", "manifest.webmanifest", "icon.svg",
+                 "icon-maskable.svg", "pyodide/pyodide.asm.wasm", "pyodide/pyodide-lock.json", BUNDLE_FILE, INDEX_FILE]:
         assert path in precache, path
+    assert wheel("numpy") not in precache, "the packages a visit starts with come in the bundle"
     assert wheel("scipy") not in precache, "packages a cell loads on demand are kept when first used"
-    # the service worker and the page are of the build the manifest names
-    for name in ("sw.js", "loader.js"):
+    # the service worker, the page and the workers' boot are of the build the manifest names
+    for name in ("sw.js", "loader.js", "boot.js"):
         assert f'"{manifest["build"]}"' in (site / name).read_text(), name
+
+
+def test_the_bundle_holds_the_starting_packages_as_their_wheels_do(site, site_lock):
+    """pyodide/bundle.gz: every file of every starting package's wheel, byte for byte (but
+    tests, sample data and the relabelled font cache), where its index says; each worker's
+    extension modules, every one of its packages', a package's after its dependencies'."""
+    index = json.loads((site / INDEX_FILE).read_text())
+    data = gzip.decompress((site / BUNDLE_FILE).read_bytes())
+    assert len(data) == index["size"] and hashlib.sha256(data).hexdigest() == index["sha256"]
+    assert index["root"] == BUNDLE_ROOT
+    lock = PyodideLockSpec(**site_lock)
+    assert sorted(index["packages"]) == starting_packages(lock)
+    files = {path: data[offset:offset + size] for path, offset, size in index["files"]}
+    assert len(files) == len(index["files"]), "a path twice"
+    owner = {}
+    for name in index["packages"]:
+        spec = lock.packages[name]
+        with zipfile.ZipFile(site / "pyodide" / spec.file_name) as wheel:
+            for info in wheel.infolist():
+                if info.is_dir():
+                    continue
+                path = f"{SHARED_LIBS}/{Path(info.filename).name}" if spec.install_dir == "dynlib" else info.filename
+                owner[path] = name
+                if "/tests/" in "/" + info.filename or "/sample_data/" in info.filename:
+                    assert path not in files, path
+                elif path == "matplotlib/fontlist.json":
+                    cache = json.loads(files[path])
+                    assert cache["_version"] == FONT_CACHE_VERSIONS[spec.version]
+                    assert cache["ttflist"] == json.loads(wheel.read(info))["ttflist"]
+                else:
+                    assert files[path] == wheel.read(info), path
+    assert set(files) <= set(owner)
+    app, kernel = (index["workers"][w]["dynlibs"] for w in ("app", "kernel"))
+    assert set(kernel) == {p for p in files if p.endswith(".so") and owner[p] in set(closure(lock.packages, ["numpy", "pandas", "matplotlib"])) | {"localyst"}}
+    assert set(app) == {p for p in files if p.endswith(".so") and owner[p] in closure(lock.packages, APP_PACKAGES)}
+    for libs in (app, kernel):
+        first = {owner[p]: i for i, p in reversed(list(enumerate(libs)))}
+        for name, at in first.items():
+            assert all(first[d] < at for d in lock.packages[name].depends if d in first), name
+    assert app.index(f"{SHARED_LIBS}/libssl.so") < next(i for i, p in enumerate(app) if p.startswith("_ssl"))
 
 
 def test_web_app_manifest(site):
