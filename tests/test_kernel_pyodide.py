@@ -106,6 +106,7 @@ def test_an_interrupt_never_reaches_a_cell_that_already_finished(node: PyodideNo
 
 BRIDGE_PRELUDE = """
 from localyst.kernel.worker._bridge import Bridge
+import numpy, pandas, matplotlib.pyplot  # as a kernel restored from its snapshot has them
 
 sent = []
 
@@ -144,8 +145,9 @@ def test_the_bridge_says_ready_with_its_status_alone(bridge: PyodideNode, built_
 
     ready = bridge.run("[m for m in sent if m['type'] == 'ready']")
     (message,) = ready
-    assert set(message) == {"type", "status"}
-    assert message["status"] == "", "this Node loaded numpy, pandas and matplotlib already: nothing to warm"
+    assert set(message) == {"type", "status", "startup"}
+    assert message["status"] == "", "this Node imported numpy, pandas and matplotlib already: nothing to warm"
+    assert message["startup"] == {"path": "plain", "reason": ""}, "no start-up given: a plain one"
     lock = json.loads((built_site / "pyodide" / "pyodide-lock.json").read_text())
     packages = set(importable_packages(lock).values())
     assert {"numpy", "pandas", "matplotlib", "scipy", "sqlite3"} <= packages and "localyst" not in packages

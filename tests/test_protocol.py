@@ -24,6 +24,7 @@ from localyst.protocol import (
     Output,
     Ready,
     Started,
+    Startup,
     Status,
     clean_output,
     clean_result,
@@ -55,6 +56,17 @@ def test_each_kind_of_message_becomes_its_type() -> None:
     assert isinstance(listing, FileReply) and listing.files == [{"path": "a.csv", "size": 3, "mtime": 1.5}]
     payload = object()
     assert parse_kernel_message({"type": "file", "id": 7, "path": "a"}, payload).bytes is payload
+
+
+def test_a_ready_message_says_how_the_kernel_started_and_nothing_else() -> None:
+    restored = {"type": "ready", "status": "", "startup": {"path": "restored", "reason": "", "ms": {"files": 3}}}
+    assert parse_kernel_message(restored) == Ready("", Startup("restored", ""))
+    plain = {"type": "ready", "status": "", "startup": {"path": "plain", "reason": "the snapshot is corrupt"}}
+    assert parse_kernel_message(plain).startup == Startup("plain", "the snapshot is corrupt")
+    assert parse_kernel_message({"type": "ready", "status": ""}).startup == Startup("plain", "")
+    for startup in ({"path": "<b>restored</b>"}, {"path": "plain", "reason": ["x"]}, "restored", {"reason": "no path"}):
+        with pytest.raises(Malformed):
+            parse_kernel_message({"type": "ready", "status": "", "startup": startup})
 
 
 def test_a_ready_message_carries_no_package_list_into_the_app() -> None:
@@ -166,6 +178,9 @@ def test_every_message_between_the_page_and_the_app_worker_is_in_the_one_list() 
     from localyst.protocol import APP_MESSAGES, BUTTON_ACTIONS, PAGE_ACTIONS, PAGE_MESSAGES
 
     posted_by_page = _names(r'postMessage\(\{ type: "([a-z-]+)"', "site/loader.js")
+    to_service_worker = _names(r'event\.data\.type === "([a-z-]+)"', "site/sw.js")
+    assert to_service_worker == {"keep-snapshot"} <= posted_by_page
+    posted_by_page -= to_service_worker
     read_by_worker = _names(r'msg\.type === "([a-z-]+)"', "site/app-worker.js")
     assert posted_by_page and posted_by_page == read_by_worker <= set(PAGE_MESSAGES), (posted_by_page, read_by_worker)
     posted_to_page = _names(r'postMessage\(\{ type: "([a-z-]+)"', "site/app-worker.js")

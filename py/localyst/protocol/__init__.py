@@ -16,8 +16,10 @@ from ._kernel import (
     Ready,
     Result,
     Started,
+    Startup,
     Status,
     parse_kernel_message,
+    parse_startup,
 )
 from ._page import APP_MESSAGES, BUTTON_ACTIONS, PAGE_ACTIONS, PAGE_MESSAGES, Early, PageAction, Restore, SaveSvg, page_files, parse_page_action
 from ._outputs import BOKEH_MIME, TABLE_MIME, UNSHOWABLE, clean_output, clean_result, is_base64, unshowable
@@ -43,7 +45,9 @@ __all__ = [
     "Ready",
     "Result",
     "Started",
+    "Startup",
     "Status",
+    "parse_startup",
     "TABLE_MIME",
     "UNSHOWABLE",
     "clean_output",

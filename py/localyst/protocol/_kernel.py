@@ -28,10 +28,24 @@ class Malformed(ValueError):
 
 
 @dataclass(frozen=True)
+class Startup:
+    """How a worker's Python started (site/boot.js): ``restored`` from its memory snapshot,
+    or ``plain``, with the reason it was not restored."""
+
+    path: str = "plain"
+    reason: str = ""
+
+
+#: The ways a worker's Python can start.
+STARTUP_PATHS = ("restored", "plain")
+
+
+@dataclass(frozen=True)
 class Ready:
     """Python is up; ``status`` is what it is still loading ("" when nothing)."""
 
     status: str = ""
+    startup: Startup = field(default_factory=Startup)
 
 
 @dataclass(frozen=True)
@@ -166,6 +180,18 @@ def _file_reply(kind: str, raw: dict[str, Any], payload: Any) -> FileReply:
     return FileReply(**reply)
 
 
+def parse_startup(raw: Any) -> Startup:
+    """A worker's account of its start (absent: a plain start with no reason given)."""
+    if raw is None:
+        return Startup()
+    if not isinstance(raw, dict):
+        raise Invalid("the start-up is not an object")
+    path = raw.get("path")
+    if path not in STARTUP_PATHS:
+        raise Invalid(f"the start-up path is not one of {', '.join(STARTUP_PATHS)}")
+    return Startup(path, _text(raw.get("reason") or "", "the start-up reason", SHORT))
+
+
 def parse_kernel_message(raw: Any, payload: Any = None) -> KernelMessage:
     """The typed message for ``raw`` (the message's fields as plain Python, without its
     binary ``bytes``, which is passed apart as ``payload``)."""
@@ -174,7 +200,7 @@ def parse_kernel_message(raw: Any, payload: Any = None) -> KernelMessage:
     kind = raw.get("type")
     try:
         if kind == "ready":
-            return Ready(_text(raw.get("status", ""), "the status", SHORT))
+            return Ready(_text(raw.get("status", ""), "the status", SHORT), parse_startup(raw.get("startup")))
         if kind == "status":
             return Status(_text(raw.get("text"), "the status", SHORT))
         if kind == "failed":

@@ -1,20 +1,33 @@
 """Messages from the app worker to the page's loader (site/loader.js) that are not part
-of the Bokeh document: handing the person a file to save."""
+of the Bokeh document: handing the person a file to save, and how the kernel started."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from ..protocol import Startup
+
 
 def save(name: str, data: Any, mime: str = "application/octet-stream") -> None:
     """Offer ``data`` (bytes, text, or a JS Uint8Array/Blob, which is not copied) as a
     download named ``name``."""
-    import js
     from pyodide.ffi import to_js
 
     if isinstance(data, str):
         data = data.encode()
     if isinstance(data, (bytes, bytearray, memoryview)):
         data = to_js(bytes(data))
-    message = {"type": "download", "name": name, "data": data, "mime": mime}
+    _post({"type": "download", "name": name, "data": data, "mime": mime})
+
+
+def kernel_startup(startup: Startup) -> None:
+    """Tell the page how the kernel's Python started (window.localyst.startup.kernel): the
+    page makes the kernel's snapshot when it was not restored from one."""
+    _post({"type": "startup", "worker": "kernel", "path": startup.path, "reason": startup.reason})
+
+
+def _post(message: dict[str, Any]) -> None:
+    import js
+    from pyodide.ffi import to_js
+
     js.postMessage(to_js(message, dict_converter=js.Object.fromEntries))

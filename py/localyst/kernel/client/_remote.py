@@ -51,6 +51,7 @@ class RemoteKernel:
         time_limit: float = TIME_LIMIT,
         grace: float = GRACE,
         on_status: Callable[[str], None] = lambda text: None,
+        on_startup: Callable[[protocol.Startup], None] = lambda startup: None,
         connect: Connect = WorkerPort,
         read_packages: Callable[[], Awaitable[list[str]]] | None = None,
     ) -> None:
@@ -60,6 +61,7 @@ class RemoteKernel:
         self.time_limit = time_limit
         self.grace = grace
         self.on_status = on_status
+        self.on_startup = on_startup
         self.packages: list[str] = []  # from the site's lock, never from the kernel
         self.files: dict[str, Any] = {}  # path -> bytes or a browser File/Blob: mounted again after a restart
         self.restarts = 0
@@ -275,6 +277,7 @@ class RemoteKernel:
         if isinstance(message, protocol.Ready):
             if not self._ready.done():
                 self._ready.set_result(None)
+                self.on_startup(message.startup)
             self.on_status(message.status)
         elif isinstance(message, protocol.Failed):
             self.on_status(f"could not start: {message.message}")

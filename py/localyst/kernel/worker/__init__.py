@@ -4,6 +4,6 @@ It runs only inside the kernel worker (site/kernel-worker.js imports it), next t
 code the model writes.
 """
 
-from ._bridge import WARM_UP, Bridge
+from ._bridge import WARM_UP, Bridge, warm_up
 
-__all__ = ["Bridge", "WARM_UP"]
+__all__ = ["Bridge", "WARM_UP", "warm_up"]

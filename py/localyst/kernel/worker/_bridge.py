@@ -24,8 +24,9 @@ an interrupt written while no cell ran stops nothing), and it sends `{type: "fai
 message}` if start-up fails, `{type: "error", id, message}` if a message could not be handled.
 
 Messages out (protocol/_kernel.py defines them for the receiving side, and checks them):
-    {type: "ready", status}                   Python is up; the status line while the common
-                                              packages load ("" when none)
+    {type: "ready", status, startup}          Python is up; the status line while the common
+                                              packages load ("" when none); how it started
+                                              ({path: "restored" | "plain", reason}, site/boot.js)
     {type: "status", text}                    e.g. "loading pandas…"; "" when done
     {type: "started", id}                     the cell's code begins (its time limit starts)
     {type: "output", id, output}              one Output.as_dict(), while the cell runs
@@ -46,6 +47,7 @@ from __future__ import annotations
 import importlib
 import io
 import json
+import sys
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -66,27 +68,26 @@ Send = Callable[[str, Any], None]
 class Bridge:
     """One Kernel with its files under `data_dir`, driven by messages."""
 
-    def __init__(self, send: Send, lock_text: str, data_dir: str = "/data") -> None:
+    def __init__(self, send: Send, lock_text: str, startup: Mapping[str, Any] | None = None,
+                 data_dir: str = "/data") -> None:
         self._send = send
         self.available = importable_packages(json.loads(lock_text))
         self.kernel = Kernel(data_dir=data_dir, available=self.available)
         self.data_dir = self.kernel.data_dir.resolve()
+        self.startup = {"path": str((startup or {}).get("path", "plain")), "reason": str((startup or {}).get("reason") or "")}
 
     async def start(self) -> None:
         """Say the kernel is ready (the app may ask the model meanwhile), then load and import
-        the common packages under one status line: cells and files wait for them."""
-        warming = [p for p in WARM_UP if p in self.available.values() and p not in _loaded_packages()]
+        the common packages under one status line: cells and files wait for them. A kernel
+        restored from its snapshot has them imported already."""
+        warming = [p for p, module in WARM_UP.items() if p in self.available.values() and module not in sys.modules]
         status = f"loading {', '.join(warming)}…" if warming else ""
-        self._post({"type": "ready", "status": status})
+        self._post({"type": "ready", "status": status, "startup": self.startup})
         if not warming:
             return
         try:
-            await _load_packages(warming)
-            for module in WARM_UP.values():
-                try:
-                    importlib.import_module(module)
-                except ImportError:  # not shipped: cells get the kernel's explanation instead
-                    continue
+            await _load_packages([p for p in warming if p not in _loaded_packages()])
+            warm_up()
         finally:
             self._post({"type": "status", "text": ""})
 
@@ -261,6 +262,15 @@ class Bridge:
         self._send(json.dumps(message, allow_nan=False), payload)
 
 
+def warm_up() -> None:
+    """Import the common packages (already loaded), as a start and a snapshot both do."""
+    for module in WARM_UP.values():
+        try:
+            importlib.import_module(module)
+        except ImportError:  # not shipped: cells get the kernel's explanation instead
+            continue
+
+
 # The Pyodide-only pieces, imported when used so that this module imports anywhere.
 
 def _loaded_packages() -> set[str]:
@@ -272,6 +282,8 @@ def _loaded_packages() -> set[str]:
 async def _load_packages(packages: list[str]) -> None:
     """pyodide.loadPackage, by site-lock name; a package that fails to load is not fatal
     here: the cell's import then fails and says so."""
+    if not packages:
+        return
     import pyodide_js
     from pyodide.ffi import to_js
 
