@@ -1,11 +1,11 @@
-// App worker bootstrap: loads Pyodide and the site's packages by name from the site's own
-// lock file, then hands over to Python (localyst.ui), which builds the Panel app. Speaks
-// Panel's pyodide-worker protocol with loader.js: render, patch, idle, rendered.
+// App worker bootstrap: starts Python (boot.js: the site's bundle, and the app's memory
+// snapshot when one is kept), then hands over to Python (localyst.ui), which builds the
+// Panel app. Speaks Panel's pyodide-worker protocol with loader.js: render, patch, idle,
+// rendered; and says how Python started (startup).
 "use strict";
 
-importScripts("pyodide/pyodide.js");
+importScripts("boot.js");
 
-const siteRoot = new URL("./", self.location).href;
 let pyodide = null;
 // localyst.ui.worker once the app is drawn. Its functions are called directly, never through
 // a shared global, so messages that arrive together each keep their own arguments.
@@ -22,23 +22,16 @@ function sendPatch(patch, buffers) {
   self.postMessage({ type: "patch", patch, buffers });
 }
 
-// The runtime's big files, and how far along the bar each one's arrival puts it.
-const RUNTIME_FILES = { "pyodide.asm.wasm": 18, "python_stdlib.zip": 24, "pyodide-lock.json": 28 };
+// The runtime's big files, and how far along the bar each one's arrival puts it (the bundle
+// of packages moves it from 5 to 60 as it arrives: see start).
+const STARTING_FILES = { "pyodide.asm.wasm": 65, "python_stdlib.zip": 75 };
 
-// Counts the package files as they arrive, so the progress bar moves with real work.
-const packageProgress = { expected: 0, done: 0 };
 const realFetch = self.fetch.bind(self);
 self.fetch = async (input, init) => {
   const response = await realFetch(input, init);
   const url = input instanceof Request ? input.url : String(input);
   const name = url.split("?")[0].split("/").pop();
-  if (name in RUNTIME_FILES) {
-    status("Loading the Python runtime", name, RUNTIME_FILES[name]);
-  } else if (/\.(whl|zip)$/.test(name) && packageProgress.expected > 0) {
-    packageProgress.done += 1;
-    const share = Math.min(1, packageProgress.done / packageProgress.expected);
-    status("Loading packages", `${packageProgress.done} of ${packageProgress.expected} · ${name.split("-")[0]}`, 30 + 55 * share);
-  }
+  if (name in STARTING_FILES) status("Loading the Python runtime", name, STARTING_FILES[name]);
   return response;
 };
 
@@ -64,36 +57,16 @@ self.takeEarlyKernel = (script) => {
 
 async function start(search) {
   startKernelEarly();
-  status("Loading the Python runtime", "Pyodide 0.27.7", 5);
-  pyodide = await loadPyodide({
-    indexURL: siteRoot + "pyodide/",
-    lockFileURL: siteRoot + "pyodide/pyodide-lock.json",
+  status("Loading packages", "Pyodide 0.27.7 and the site's bundle", 5);
+  let shown = -1;
+  const booted = await bootPython("app", (share) => {
+    const percent = Math.floor(share * 100);
+    if (percent !== shown) status("Loading packages", `${(shown = percent)}%`, 5 + 0.55 * percent);
   });
-  status("Loading packages", "resolving", 30);
-  const failures = [];
-  await pyodide.loadPackage(["localyst"], {
-    messageCallback: (msg) => {
-      const listed = /^Loading (.+)$/.exec(msg);
-      if (listed) packageProgress.expected = listed[1].split(", ").length;
-    },
-    errorCallback: (msg) => failures.push(msg),
-  });
-  if (failures.length) {
-    throw new Error(`Some packages could not be loaded from this site (pyodide/): ${failures.join("; ")}`);
-  }
+  pyodide = booted.pyodide;
+  self.postMessage({ type: "startup", worker: "app", ...booted.startup });
   status("Starting the app", "Panel", 88);
-  pyodide.globals.set("sendPatch", sendPatch);
-  pyodide.globals.set("page_search", search);
-  pyodide.globals.set("panel_cdn_root", siteRoot + "vendor/panel/");
-  const result = await pyodide.runPythonAsync(`
-import os
-import pyodide.ffi
-# Panel 1.8 expects pyodide.ffi.jsnull, which only exists from Pyodide 0.28.
-pyodide.ffi.jsnull = getattr(pyodide.ffi, "jsnull", object())
-os.environ["PANEL_CDN_ROOT"] = panel_cdn_root
-from localyst.ui.worker import render
-await render(page_search)
-`);
+  const result = await pyodide.pyimport("localyst.ui.worker").render(search); // a coroutine: awaited as a Promise
   const [docsJson, renderItems, rootIds] = result.toJs();
   result.destroy();
   status("Starting the app", "drawing", 95);

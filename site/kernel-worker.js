@@ -1,7 +1,7 @@
-// Kernel worker bootstrap: loads Pyodide and the localyst wheel (by its URL, so without
-// the app's dependencies: Panel, Bokeh, openai, ...), then hands every message to Python
-// (localyst.kernel.worker), which runs the cells. It knows nothing of the model or the UI.
-// Start-up problems are reported as {type: "failed", message}, never a silent hang.
+// Kernel worker bootstrap: starts Python (boot.js: the site's bundle, and the kernel's memory
+// snapshot when one is kept), then hands every message to Python (localyst.kernel.worker),
+// which runs the cells. It knows nothing of the model or the UI. Start-up problems are
+// reported as {type: "failed", message}, never a silent hang.
 "use strict";
 
 const siteRoot = new URL("./", self.location).href;
@@ -85,19 +85,13 @@ async function start() {
   }
   dropStorage();
   self.postMessage({ type: "status", text: "loading Python…" });
-  importScripts("pyodide/pyodide.js");
-  const lockURL = siteRoot + "pyodide/pyodide-lock.json";
-  const [lockText, loaded] = await Promise.all([
-    fetchText(lockURL),
-    loadPyodide({ indexURL: siteRoot + "pyodide/", lockFileURL: lockURL }),
-  ]);
-  pyodide = loaded;
+  importScripts("boot.js");
+  const [lockText, booted] = await Promise.all([fetchText(siteRoot + "pyodide/pyodide-lock.json"), bootPython("kernel")]);
+  pyodide = booted.pyodide;
   if (interrupt) pyodide.setInterruptBuffer(interrupt);
-  const failures = [];
-  const wheel = siteRoot + "pyodide/" + JSON.parse(lockText).packages.localyst.file_name;
-  await pyodide.loadPackage(wheel, { errorCallback: (msg) => failures.push(msg) });
-  if (failures.length) throw new Error(failures.join("; "));
-  bridge = pyodide.pyimport("localyst.kernel.worker").Bridge(post, lockText);
+  const startup = pyodide.toPy(booted.startup);
+  bridge = pyodide.pyimport("localyst.kernel.worker").Bridge(post, lockText, startup);
+  startup.destroy();
   await bridge.start();
 }
 

@@ -3,7 +3,7 @@
 "use strict";
 
 (function () {
-  const status = { stage: "starting", detail: "", progress: 0, ready: false, error: null, build: "__BUILD_ID__", offlineReady: false };
+  const status = { stage: "starting", detail: "", progress: 0, ready: false, error: null, build: "__BUILD_ID__", offlineReady: false, startup: {}, snapshots: {} };
   window.localyst = status;
 
   const $ = (id) => document.getElementById(id);
@@ -125,6 +125,51 @@
       if (data.error) console.warn("Not every file could be kept for offline use:", data.error);
     };
     controller.postMessage("precache", [channel.port2]);
+  }
+
+  // How each worker's Python started (boot.js), in status.startup. One that was not restored
+  // from a memory snapshot gets one made for the next visit, once the app is up, in a
+  // throwaway worker (snapshot-worker.js), one at a time; the service worker keeps it.
+  // `?snapshots=off` leaves them alone for this visit (the tests of a plain start use it).
+  const makeSnapshots = new URLSearchParams(location.search).get("snapshots") !== "off";
+  let appUp = null;
+  const appIsUp = new Promise((resolve) => (appUp = resolve));
+  let snapshotting = Promise.resolve();
+
+  function noteStartup(msg) {
+    status.startup[msg.worker] = { path: msg.path, reason: msg.reason || "", ms: msg.ms || null };
+    if (msg.path === "restored" || !makeSnapshots) return;
+    status.snapshots[msg.worker] = { state: "waiting" };
+    snapshotting = snapshotting.then(() => appIsUp).then(() => makeSnapshot(msg.worker));
+  }
+
+  function makeSnapshot(name) {
+    const controller = navigator.serviceWorker && navigator.serviceWorker.controller;
+    const noted = status.snapshots[name];
+    if (!controller) return Object.assign(noted, { state: "failed", error: "no service worker to keep it" });
+    noted.state = "making";
+    return new Promise((resolve) => {
+      const maker = new Worker("snapshot-worker.js");
+      const done = (outcome) => {
+        maker.terminate();
+        Object.assign(noted, outcome);
+        if (outcome.error) console.warn(`No ${name} snapshot for the next visit:`, outcome.error);
+        resolve();
+      };
+      maker.onerror = (event) => {
+        event.preventDefault();
+        done({ state: "failed", error: event.message || "snapshot-worker.js could not run" });
+      };
+      maker.onmessage = ({ data }) => {
+        if (data.error) return done({ state: "failed", error: data.error });
+        const bytes = data.file.byteLength; // the file itself moves to the service worker
+        const channel = new MessageChannel();
+        channel.port1.onmessage = ({ data: kept }) =>
+          done(kept.error ? { state: "failed", error: kept.error } : { state: "kept", bytes, ms: data.ms });
+        controller.postMessage({ type: "keep-snapshot", worker: name, file: data.file }, [channel.port2, data.file]);
+      };
+      maker.postMessage(name);
+    });
   }
 
   // The first screen takes a question and files while Python starts; the app gets them
@@ -251,6 +296,8 @@
     const msg = event.data;
     if (msg.type === "status") {
       showStage(msg.stage, msg.detail, msg.progress);
+    } else if (msg.type === "startup") {
+      noteStartup(msg);
     } else if (msg.type === "render") {
       render(msg).catch((err) => fail("Rendering the app failed: " + err));
     } else if (msg.type === "ready") {
@@ -265,6 +312,7 @@
       document.body.classList.add("app-ready");
       handOver();
       keepForOffline();
+      appUp();
     } else if (msg.type === "patch") {
       try {
         patching += 1;

@@ -8,6 +8,12 @@
 //   from it. Files are immutable within a build, so the cache is always right for the
 //   page it serves; a new build gets a new cache (filled before it takes over) and a new
 //   copy of this file, which is how the browser notices it.
+// * What this browser makes from a build, kept in a cache of the build's own: the bundle of
+//   packages inflated (pyodide/bundle.gz?inflated, once), and the memory
+//   snapshots of the app and kernel workers (boot.js). A snapshot holds no secret (it is made in a
+//   throwaway worker that runs only the site's code and reads no store; the app makes its
+//   per-visit token after a restore), so any of the site's workers may read one; only the
+//   page, through this worker, can keep one (the kernel worker reaches neither).
 // Every other request is left alone: the model endpoint is cross-origin and must reach the
 // network exactly as the page sent it.
 "use strict";
@@ -17,6 +23,10 @@ const CACHE_PREFIX = "localyst-";
 const CACHE_NAME = CACHE_PREFIX + BUILD;
 const ROOT = new URL("./", self.location).href; // the site's folder: also under a sub-path
 const MANIFEST = ROOT + "precache.json";
+const SNAPSHOTS = ROOT + "snapshots/";
+const MADE_CACHE = CACHE_NAME + "-made";
+const BUNDLE = ROOT + "pyodide/bundle.gz";
+const SNAPSHOT_WORKERS = ["app", "kernel"];
 
 // COEP "credentialless", not "require-corp": the app tells a CORS refusal from an
 // unreachable model server with a no-cors probe, whose opaque answer require-corp blocks.
@@ -32,6 +42,7 @@ const ISOLATION_HEADERS = {
 // * the app worker: its own files and the model endpoint, which the person types in at any
 //   time, so any http(s) origin; only the app's own code runs there (with eval, which
 //   Panel's Pyodide bridge uses to define a JavaScript helper);
+// * the snapshot maker: its own files only, with eval (Panel's import defines its helper);
 // * the kernel worker, where the model's code runs: its own files (the Python packages) and
 //   nothing else, no other worker; `?internet=1` (the person's choice for a session) lets
 //   its code reach http(s) and WebSocket servers too.
@@ -40,6 +51,7 @@ const SCRIPTS = "script-src 'self' 'wasm-unsafe-eval'";
 const POLICIES = {
   page: `default-src 'self'; ${SCRIPTS} 'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self'; frame-src 'none'; ${BASE}`,
   app: `default-src 'self'; ${SCRIPTS} 'unsafe-eval'; connect-src 'self' http: https:; worker-src 'self'; ${BASE}`,
+  maker: `default-src 'none'; ${SCRIPTS} 'unsafe-eval'; connect-src 'self'; worker-src 'none'; ${BASE}`,
   kernel: `default-src 'none'; ${SCRIPTS}; connect-src 'self'; worker-src 'none'; ${BASE}`,
   kernelOnline: `default-src 'none'; ${SCRIPTS}; connect-src 'self' http: https: ws: wss:; worker-src 'none'; ${BASE}`,
 };
@@ -49,6 +61,7 @@ function policyFor(request) {
   if (request.destination !== "worker") return null; // a script or file: its document's policy applies
   const url = new URL(request.url);
   if (url.pathname.endsWith("/app-worker.js")) return POLICIES.app;
+  if (url.pathname.endsWith("/snapshot-worker.js")) return POLICIES.maker;
   return url.searchParams.get("internet") === "1" ? POLICIES.kernelOnline : POLICIES.kernel;
 }
 
@@ -65,7 +78,8 @@ self.addEventListener("activate", (event) => {
   event.waitUntil(
     (async () => {
       const names = await caches.keys();
-      await Promise.all(names.filter((n) => n.startsWith(CACHE_PREFIX) && n !== CACHE_NAME).map((n) => caches.delete(n)));
+      const old = (n) => n.startsWith(CACHE_PREFIX) && n !== CACHE_NAME && n !== MADE_CACHE;
+      await Promise.all(names.filter(old).map((n) => caches.delete(n)));
       await self.clients.claim();
     })(),
   );
@@ -81,6 +95,13 @@ self.addEventListener("message", (event) => {
     precaching = precaching || precache().finally(() => (precaching = null));
     const reply = (answer) => event.ports[0] && event.ports[0].postMessage(answer);
     event.waitUntil(precaching.then(reply, (err) => reply({ error: String((err && err.message) || err) })));
+  } else if (event.data && event.data.type === "keep-snapshot" && SNAPSHOT_WORKERS.includes(event.data.worker)) {
+    // From the page (the kernel worker has no handle on this worker: see kernel-worker.js).
+    const reply = (answer) => event.ports[0] && event.ports[0].postMessage(answer);
+    const kept = caches
+      .open(MADE_CACHE)
+      .then((cache) => cache.put(SNAPSHOTS + event.data.worker, new Response(event.data.file, { headers: { "Content-Type": "application/octet-stream" } })));
+    event.waitUntil(kept.then(() => reply({ kept: true }), (err) => reply({ error: String((err && err.message) || err) })));
   }
 });
 
@@ -92,6 +113,8 @@ self.addEventListener("fetch", (event) => {
 });
 
 async function answer(event) {
+  if (event.request.url.startsWith(SNAPSHOTS)) return snapshot(event);
+  if (event.request.url === BUNDLE + "?inflated") return inflatedBundle(event);
   const key = cacheKey(event.request);
   if (!key) return fetch(event.request);
   const cache = await caches.open(CACHE_NAME);
@@ -100,6 +123,29 @@ async function answer(event) {
   const { response, kept } = fetchAndKeep(cache, event.request, key);
   event.waitUntil(kept);
   return response;
+}
+
+// A worker's kept snapshot; a 404 says why there is none.
+async function snapshot(event) {
+  const name = event.request.url.slice(SNAPSHOTS.length);
+  const missing = (reason) => new Response("", { status: 404, headers: { "X-Localyst-Reason": reason } });
+  if (!SNAPSHOT_WORKERS.includes(name)) return missing(`${name} is not a worker with a snapshot`);
+  const kept = await (await caches.open(MADE_CACHE)).match(SNAPSHOTS + name);
+  return kept || missing("no snapshot is kept for this build yet");
+}
+
+// The bundle inflated: kept the first time it is asked for, so that a visit reads it instead of
+// inflating it in each worker. The header tells boot.js it needs no inflating.
+async function inflatedBundle(event) {
+  const made = await caches.open(MADE_CACHE);
+  const kept = await made.match(BUNDLE + "?inflated");
+  if (kept) return kept;
+  const packed = await answer({ request: new Request(BUNDLE), waitUntil: (p) => event.waitUntil(p) });
+  if (!packed.ok) return packed;
+  const [mine, theirs] = packed.body.pipeThrough(new DecompressionStream("gzip")).tee();
+  const headers = { "Content-Type": "application/octet-stream", "X-Localyst-Inflated": "1" };
+  event.waitUntil(made.put(BUNDLE + "?inflated", new Response(mine, { headers })).catch(() => {}));
+  return new Response(theirs, { headers });
 }
 
 // The cache key of a request for one of the site's files (null: not kept). A navigation

@@ -288,8 +288,12 @@ def wait_for(page, expression: str, timeout: float = 60_000, polling: float = 25
 
 
 def open_app(page, site: SiteServer, query: str = "") -> None:
-    """Open the site and wait until the chat accepts input."""
-    page.goto(site.url + ("?" + query if query else ""))
+    """Open the site and wait until the chat accepts input. Unless the query says otherwise,
+    with ``snapshots=off``: a fresh profile would make both workers' memory snapshots in the
+    background (tens of seconds of CPU), which only tests/browser/test_snapshots.py needs."""
+    if "snapshots=" not in query:
+        query = "&".join(q for q in (query, "snapshots=off") if q)
+    page.goto(site.url + "?" + query)
     wait_for(page, "window.localyst && (window.localyst.ready || window.localyst.error)", LOAD_TIMEOUT_MS)
     error = page.evaluate("window.localyst.error")
     assert error is None, f"the app failed to load: {error}"

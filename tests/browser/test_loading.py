@@ -48,15 +48,15 @@ def test_loading_screen_names_each_stage_then_the_chat_is_ready(page, site):
 
 def test_a_missing_package_file_is_named_not_a_spinner_forever(page_without_service_worker, site):
     page = page_without_service_worker
-    page.route("**/pyodide/panel-*.whl", lambda route: route.fulfill(status=404, body="gone"))
+    page.route("**/pyodide/bundle.gz*", lambda route: route.fulfill(status=404, body="gone"))
     page.goto(site.url)
     wait_for(page, "window.localyst && window.localyst.error", LOAD_TIMEOUT_MS)
     error = page.evaluate("window.localyst.error")
     assert "Loading packages failed" in error
-    assert "panel" in error
+    assert "pyodide/bundle.gz" in error and "404" in error
     alert = page.get_by_text("Localyst could not start")
     assert alert.is_visible()
-    assert page.get_by_text("panel", exact=False).first.is_visible()
+    assert page.get_by_text("bundle.gz", exact=False).first.is_visible()
 
 
 STARTING = "window.localyst && window.localyst.isolated !== undefined && !window.localyst.ready"

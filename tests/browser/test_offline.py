@@ -171,7 +171,7 @@ def test_a_new_build_is_cached_then_takes_over_on_the_next_load_with_a_notice(br
     a, b = (json.loads((tmp_path / name / PRECACHE_FILE).read_text()) for name in "ab")
     build_a, build_b = a["build"], b["build"]
     changed = {path for path, file in b["files"].items() if a["files"].get(path) != file}
-    assert build_a != build_b and changed == {"style.css", "loader.js", "sw.js"}
+    assert build_a != build_b and changed == {"style.css", "loader.js", "sw.js", "boot.js"}
 
     deployment = Deployment(tmp_path / "a")
     request.addfinalizer(deployment.stop)
@@ -180,7 +180,7 @@ def test_a_new_build_is_cached_then_takes_over_on_the_next_load_with_a_notice(br
         wait_ready(page)
         wait_offline_ready(page)
         assert page.evaluate("window.localyst.build") == build_a
-        assert cache_names(page) == [f"localyst-{build_a}"]
+        assert cache_names(page) == [f"localyst-{build_a}", f"localyst-{build_a}-made"]
         assert page.locator(".update-notice").count() == 0
 
         # B is published. The next load still runs A, from its cache, while the browser
@@ -203,7 +203,7 @@ def test_a_new_build_is_cached_then_takes_over_on_the_next_load_with_a_notice(br
         assert page.evaluate("window.localyst.build") == build_b
         notice = page.locator(".update-notice")
         assert notice.inner_text().startswith(f"Localyst was updated to build {build_b}")
-        assert cache_names(page) == [f"localyst-{build_b}"]
+        assert cache_names(page) == [f"localyst-{build_b}", f"localyst-{build_b}-made"]
         assert page.evaluate("window.localyst.updatedFrom") == build_a
         notice.get_by_role("button", name="OK").click()
         assert notice.count() == 0

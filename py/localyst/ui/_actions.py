@@ -11,8 +11,16 @@ import secrets
 
 from ..render import escape
 
-#: This visit's token (app-worker.js passes it to the page with the first render).
+#: This visit's token (app-worker.js passes it to the page with the first render). Made
+#: anew by ``new_token`` when the app is drawn: a memory snapshot holds the module as it was
+#: on the visit that made it, and must hold no secret of a later one.
 TOKEN = secrets.token_urlsafe(18)
+
+
+def new_token() -> None:
+    """A fresh token for this visit (before the first button is drawn)."""
+    global TOKEN
+    TOKEN = secrets.token_urlsafe(18)
 
 
 def action_button(action: str, label: str, css: str = "", **data: str) -> str:

@@ -20,9 +20,11 @@ async def render(search: str) -> tuple[str, str, str]:
     """Build the app into a fresh document and return it as (docs_json, render_items, root_ids)."""
     from panel.io.pyodide import init_doc, write_doc
 
+    from . import _actions
     from .app import build_app
 
     global _app
+    _actions.new_token()
     init_doc()
     _app = build_app(search)
     _app.view().servable()
