@@ -6,8 +6,12 @@ For a fresh browser profile (empty cache) and then the same profile again (warm)
 Debian's headless Chromium on 127.0.0.1, wall-clock from navigation: the first paint, a chat
 box that takes a question (Localyst's first screen takes one while Python starts and asks
 it once the app is up), the app up (Panel's chat live), Localyst's kernel ready to run
-`import pandas`, and the bytes served. Prints a table (median of --runs) with the ratios to
-the baseline's cold start; --json writes the figures too.
+`import pandas`, and the bytes served, as they are and as a gzip host (GitHub Pages) sends
+them. A cold visit of Localyst stays open until both workers' memory snapshots are kept
+(they are made in the background once the app is up; the time that takes is shown), so the
+warm visit is the one a person has from their second visit on; how each worker started is
+shown too. Prints a table (median of --runs) with the ratios to the baseline's cold start;
+--json writes the figures too.
 
     python benchmarks/startup.py [--site _site] [--runs 3] [--json out.json]
 """
@@ -15,6 +19,7 @@ the baseline's cold start; --json writes the figures too.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import statistics
 import sys
@@ -42,26 +47,44 @@ APP_READY = "() => Boolean(window.localyst && window.localyst.ready)"
 KERNEL_READY = f"() => ({PAGE_HAS_TEXT})('Python kernel: ready')"
 
 
+#: What a gzip host compresses (GitHub Pages compresses text, scripts, JSON, SVG and wasm;
+#: wheels, zips and the .gz bundle go as they are).
+COMPRESSED = ("text/", "application/javascript", "application/json", "image/svg+xml", "application/wasm",
+              "application/manifest+json")
+
+
 class CountingServer:
-    """build.py's server, counting the body bytes it sends."""
+    """build.py's server, counting the body bytes it sends, and what a gzip host would send."""
 
     def __init__(self, root: Path) -> None:
         self.bytes_sent = 0
+        self.gzip_bytes = 0
+        self._gzipped: dict[str, int] = {}
         server = self
 
         class Counting(serve.make_handler(root)):
             def copyfile(self, source, outputfile):
                 data = source.read()
                 server.bytes_sent += len(data)
+                server.gzip_bytes += server.on_the_wire(self.path.split("?")[0], self.guess_type(self.path.split("?")[0]), data)
                 outputfile.write(data)
 
         self.httpd = serve.SiteServer(("127.0.0.1", 0), Counting)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
-    def take_bytes(self) -> int:
+    def on_the_wire(self, path: str, mime: str, data: bytes) -> int:
+        if not mime.startswith(COMPRESSED):
+            return len(data)
+        if path not in self._gzipped:
+            self._gzipped[path] = len(gzip.compress(data, compresslevel=6))
+        return self._gzipped[path]
+
+    def take_bytes(self) -> tuple[int, int]:
+        """(bytes sent, bytes a gzip host would have sent) since the last call."""
         sent, self.bytes_sent = self.bytes_sent, 0
-        return sent
+        wire, self.gzip_bytes = self.gzip_bytes, 0
+        return sent, wire
 
 
 def seconds_until(page, test: str, started: float, timeout: float = 300.0) -> float:
@@ -77,6 +100,10 @@ def seconds_until(page, test: str, started: float, timeout: float = 300.0) -> fl
                 raise
         page.wait_for_timeout(50)
     raise TimeoutError(f"not within {timeout:.0f} s: {test[:80]}")
+
+
+SNAPSHOTS_KEPT = "['app', 'kernel'].every((w) => ['kept', 'failed'].includes((window.localyst.snapshots[w] || {}).state))"
+NEEDS_SNAPSHOTS = "Object.values(window.localyst.startup).some((s) => s.path !== 'restored')"
 
 
 def visit(pw, profile: Path, server: CountingServer, path: str, kernel: bool) -> dict[str, float]:
@@ -95,10 +122,18 @@ def visit(pw, profile: Path, server: CountingServer, path: str, kernel: bool) ->
             error = page.evaluate("window.localyst && window.localyst.error")
             if error:
                 raise RuntimeError(f"the app failed to load: {error}")
+            startup = page.evaluate("window.localyst.startup")
+            figures["restored"] = float(sum(startup[w]["path"] == "restored" for w in ("app", "kernel")))
         figures["first_paint_ms"] = page.evaluate(
             "(performance.getEntriesByName('first-contentful-paint')[0] || {startTime: NaN}).startTime"
         )
-        figures["bytes_served"] = float(server.take_bytes())
+        sent, wire = server.take_bytes()
+        figures["bytes_served"], figures["gzip_bytes"] = float(sent), float(wire)
+        if kernel and page.evaluate(NEEDS_SNAPSHOTS):
+            figures["snapshots_kept_s"] = seconds_until(page, SNAPSHOTS_KEPT, started)
+            failed = {w: s for w, s in page.evaluate("window.localyst.snapshots").items() if s["state"] != "kept"}
+            if failed:
+                print(f"a snapshot was not made: {failed}", file=sys.stderr)
         return figures
     finally:
         context.close()
@@ -128,19 +163,23 @@ def main() -> None:
                         runs.setdefault(f"{app} {visit_kind}", []).append(visit(pw, Path(profile), server, path, kernel))
 
     medians = {
-        kind: {key: statistics.median(r[key] for r in results) for key in results[0]}
+        kind: {key: statistics.median(r[key] for r in results) for key in results[0] if all(key in r for r in results)}
         for kind, results in runs.items()
     }
     base = medians["baseline cold"]["chat_ready_s"]
     print(
         f"{'':<15} {'first paint':>12} {'takes input':>12} {'× base':>7} {'app up':>9} {'× base':>7} "
-        f"{'kernel ready':>13} {'× base':>7} {'bytes served':>13}   (median of {args.runs}; × base: of the baseline's cold start)"
+        f"{'kernel ready':>13} {'× base':>7} {'bytes served':>13} {'gzip host':>10} {'restored':>9} {'snapshots kept':>15}"
+        f"   (median of {args.runs}; × base: of the baseline's cold start)"
     )
     for kind, m in medians.items():
         kernel = f"{m['kernel_ready_s']:>11.2f} s {m['kernel_ready_s'] / base:>6.2f}x" if "kernel_ready_s" in m else f"{'—':>13} {'':>7}"
+        restored = f"{m['restored']:.0f} of 2" if "restored" in m else "—"
+        kept = f"{m['snapshots_kept_s']:.1f} s" if "snapshots_kept_s" in m else "—"
         print(
             f"{kind:<15} {m['first_paint_ms']:>9.0f} ms {m['chat_ready_s']:>10.2f} s {m['chat_ready_s'] / base:>6.2f}x "
-            f"{m['app_ready_s']:>7.2f} s {m['app_ready_s'] / base:>6.2f}x {kernel} {m['bytes_served'] / 1e6:>10.1f} MB"
+            f"{m['app_ready_s']:>7.2f} s {m['app_ready_s'] / base:>6.2f}x {kernel} {m['bytes_served'] / 1e6:>10.1f} MB "
+            f"{m['gzip_bytes'] / 1e6:>7.1f} MB {restored:>9} {kept:>15}"
         )
     if args.json:
         args.json.write_text(json.dumps({"runs": runs, "median": medians}, indent=2))
