@@ -38,8 +38,12 @@ BUNDLE_FILE = "pyodide/bundle.gz"
 INDEX_FILE = "pyodide/bundle.json"
 SHARED_LIBS = ".libs"
 
-#: Left out of the bundle: never imported by the site or by analysis code.
-LEFT_OUT = ("/tests/", "/testing/tests/", "matplotlib/mpl-data/sample_data/")
+#: Left out of the bundle: never read by the site or by analysis code. Tests and sample
+#: data; Panel's compiled JavaScript and its model metadata, which the page gets from
+#: vendor/ (Python reads dist/ only for CSS and for inline resources, which the site never
+#: asks for). A wheel's ``.data`` folder (files for the install prefix) is left out too.
+LEFT_OUT = ("/tests/", "/testing/tests/", "matplotlib/mpl-data/sample_data/",
+            "/panel/dist/panel.json", "/panel/dist/panel.js", "/panel/dist/panel.min.js", "/panel/dist/lib/")
 
 #: The font cache version each shipped matplotlib reads (``FontManager.__version__``).
 #: Pyodide's matplotlib 3.8.4 ships a fontlist.json of the same entries labelled 390, which
@@ -63,7 +67,7 @@ def write_bundle(out: Path, lock: PyodideLockSpec, workers: dict[str, list[str]]
         dynlibs_of[name] = []
         with zipfile.ZipFile(out / "pyodide" / spec.file_name) as wheel:
             for info in sorted(wheel.infolist(), key=lambda i: i.filename):
-                if info.is_dir() or any(part in "/" + info.filename for part in LEFT_OUT):
+                if info.is_dir() or _left_out(info.filename):
                     continue
                 path = _bundle_path(spec, info.filename)
                 if path in seen:
@@ -91,6 +95,10 @@ def write_bundle(out: Path, lock: PyodideLockSpec, workers: dict[str, list[str]]
     (out / BUNDLE_FILE).write_bytes(gzip.compress(bytes(blob), compresslevel=9, mtime=0))
     (out / INDEX_FILE).write_text(json.dumps(index, separators=(",", ":")) + "\n")
     return index
+
+
+def _left_out(member: str) -> bool:
+    return member.split("/")[0].endswith(".data") or any(part in "/" + member for part in LEFT_OUT)
 
 
 def _font_cache(spec: PackageSpec, data: bytes) -> bytes:

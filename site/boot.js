@@ -32,17 +32,17 @@ function bundleIndex() {
   return fetchOk(BOOT_ROOT + "pyodide/bundle.json").then((r) => r.json());
 }
 
-// The bundle of this index, inflated: by the service worker, which keeps it so (sw.js answers
-// pyodide/bundle.gz?inflated), or here when no service worker answers (the host then sends
-// the file as it is). Returns whether the service worker answered, and a promise of the
-// bundle; `progress(share)` hears how much has arrived.
-async function fetchBundle(index, progress = () => {}) {
+// The bundle of this index: its answer, inflated by the service worker, which keeps it so
+// (sw.js answers pyodide/bundle.gz?inflated), or as the host sends it when no service worker
+// answers. `inflated` says which.
+async function fetchBundle() {
   const response = await fetchOk(BOOT_ROOT + "pyodide/bundle.gz?inflated");
-  const inflated = response.headers.get("x-localyst-inflated") === "1";
-  return { inflated, bundle: readBundle(index, inflated ? response.body : response.body.pipeThrough(new DecompressionStream("gzip")), progress) };
+  return { response, inflated: response.headers.get("x-localyst-inflated") === "1" };
 }
 
-async function readBundle(index, body, progress) {
+// The bundle's bytes in this worker's memory; `progress(share)` hears how much has arrived.
+async function readBundle(index, { response, inflated }, progress = () => {}) {
+  const body = inflated ? response.body : response.body.pipeThrough(new DecompressionStream("gzip"));
   const bytes = new Uint8Array(index.size);
   let at = 0;
   for (const reader = body.getReader(); ; ) {
@@ -57,22 +57,56 @@ async function readBundle(index, body, progress) {
   return { index, bytes };
 }
 
-// Puts the bundle's files in place (views of its buffer: canOwn) and loads the worker's
-// extension modules, in the index's order, as Pyodide itself does (not global; each with
-// its own symbol scope).
+// The bundle as the kept Blob, read only where a file is opened: for a restored worker, whose
+// heap already holds nearly every module it imports. Its extension modules are read ahead,
+// all at once (a synchronous read of a Blob, file by file, is slow).
+async function bundleBlob(index, { response }, dynlibs) {
+  const blob = await response.blob();
+  if (blob.size !== index.size) throw new Error(`the kept bundle has ${blob.size} bytes, not ${index.size}`);
+  const where = new Map(index.files.map(([name, offset, size]) => [name, [offset, size]]));
+  const read = async (lib) => {
+    const [offset, size] = where.get(lib);
+    return [index.root + "/" + lib, new Uint8Array(await blob.slice(offset, offset + size).arrayBuffer())];
+  };
+  return { index, blob, libraries: new Map(await Promise.all(dynlibs.map(read))) };
+}
+
+// Puts the bundle's files in place and loads the worker's extension modules, in the index's
+// order, as Pyodide itself does (not global; each with its own symbol scope). The files are
+// views of the bundle's buffer (canOwn: not copied), or, from a Blob, a read-only WORKERFS.
 function installBundle(Module, bundle, dynlibs) {
   const { FS, PATH } = Module;
   const root = bundle.index.root;
+  if (bundle.blob) mountBlob(FS, root, bundle);
+  else placeFiles(FS, PATH, root, bundle);
+  loadDynlibs(Module, root, dynlibs, bundle.libraries || new Map());
+}
+
+// Each file a stand-in for its slice of the Blob, cut only when the file is read (WORKERFS
+// asks a file for its size and its slices): cutting thousands of slices up front takes a second.
+function mountBlob(FS, root, { index, blob }) {
+  FS.mkdirTree(root);
+  const part = (offset, size) => ({ size, slice: (start, end) => blob.slice(offset + start, offset + Math.min(end, size)) });
+  const blobs = index.files.map(([name, offset, size]) => ({ name, data: part(offset, size) }));
+  FS.mount(FS.filesystems.WORKERFS, { blobs }, root);
+}
+
+function placeFiles(FS, PATH, root, { index, bytes }) {
   const made = new Set();
-  for (const [name, offset, size] of bundle.index.files) {
+  for (const [name, offset, size] of index.files) {
     const path = PATH.join2(root, name);
     const dir = PATH.dirname(path);
     if (!made.has(dir)) {
       FS.mkdirTree(dir);
       made.add(dir);
     }
-    FS.writeFile(path, bundle.bytes.subarray(offset, offset + size), { canOwn: true });
+    FS.writeFile(path, bytes.subarray(offset, offset + size), { canOwn: true });
   }
+}
+
+// `read` holds the bytes of libraries read ahead, by path.
+function loadDynlibs(Module, root, dynlibs, read) {
+  const { FS, PATH } = Module;
   const sharedLibs = PATH.join2(root, ".libs");
   for (const lib of dynlibs) {
     const path = PATH.join2(root, lib);
@@ -85,7 +119,8 @@ function installBundle(Module, bundle, dynlibs) {
       }
       return name;
     };
-    const fs = { findObject: (name, dontResolveLast) => FS.findObject(resolve(name), dontResolveLast), readFile: (name) => FS.readFile(resolve(name)) };
+    const readFile = (name) => read.get(resolve(name)) || FS.readFile(resolve(name));
+    const fs = { findObject: (name, dontResolveLast) => FS.findObject(resolve(name), dontResolveLast), readFile };
     Module.loadDynamicLibrary(path, { loadAsync: false, nodelete: true, allowUndefined: true, global: false, fs }, {});
     // A library another one needs is looked up by its file name.
     const name = PATH.basename(path);
@@ -148,16 +183,20 @@ function unpackSnapshot(buffer) {
   return { header, heap: file.subarray(Math.ceil(headLength / 16) * 16) };
 }
 
-// The kept snapshot of this worker, checked against what this visit runs; null (and why)
-// when there is none to use.
-async function keptSnapshot(worker, index) {
-  let response;
+// The answer for this worker's kept snapshot, or why there is none.
+async function askSnapshot(worker) {
   try {
-    response = await fetch(BOOT_ROOT + "snapshots/" + worker);
+    const response = await fetch(BOOT_ROOT + "snapshots/" + worker);
+    if (response.ok) return { response };
+    return { reason: response.headers.get("x-localyst-reason") || `no snapshot (${response.status})` };
   } catch (err) {
     return { reason: `the snapshot could not be read: ${err.message || err}` };
   }
-  if (!response.ok) return { reason: response.headers.get("x-localyst-reason") || `no snapshot (${response.status})` };
+}
+
+// The kept snapshot, checked against what this visit runs: {header, heap}, or {reason} when
+// it is not one to use.
+async function readSnapshot(worker, index, response) {
   try {
     const { header, heap } = unpackSnapshot(await response.arrayBuffer());
     if (header.build !== BOOT_BUILD) return { reason: `the snapshot is of build ${header.build}, this is ${BOOT_BUILD}` };
@@ -240,12 +279,16 @@ async function bootPython(worker, progress) {
   const started = performance.now();
   const ms = {};
   const lap = (name) => (ms[name] = Math.round(performance.now() - started));
-  const index = await bundleIndex();
-  const fetched = await fetchBundle(index, progress);
+  const [index, fetched] = await Promise.all([bundleIndex(), fetchBundle()]);
   // Only the service worker keeps snapshots: without it (it answered for the bundle) there is none.
-  const kept = fetched.inflated ? keptSnapshot(worker, index) : { reason: "no service worker keeps snapshots for this page" };
-  const [bundle, snapshot] = await Promise.all([fetched.bundle, kept]);
-  lap("files");
+  const asked = fetched.inflated ? await askSnapshot(worker) : { reason: "no service worker keeps snapshots for this page" };
+  let snapshot = asked;
+  let bundle = null;
+  if (asked.response) {
+    // The bundle is read as a Blob while the snapshot is checked: a restore needs little of it.
+    [snapshot, bundle] = await Promise.all([readSnapshot(worker, index, asked.response), bundleBlob(index, fetched, index.workers[worker].dynlibs)]);
+    lap("files");
+  }
   if (snapshot.heap) {
     try {
       const { pyodide } = await startPyodide(worker, bundle, { snapshot });
@@ -256,6 +299,8 @@ async function bootPython(worker, progress) {
       console.warn(snapshot.reason);
     }
   }
+  bundle = bundle ? { index, bytes: new Uint8Array(await bundle.blob.arrayBuffer()) } : await readBundle(index, fetched, progress);
+  lap("files");
   const { pyodide } = await startPyodide(worker, bundle);
   lap("python");
   await PREPARE[worker](pyodide, false);
@@ -266,7 +311,7 @@ async function bootPython(worker, progress) {
 // A snapshot of `worker`, made in this (throwaway) worker: the file to keep.
 async function makeSnapshot(worker) {
   const index = await bundleIndex();
-  const bundle = await (await fetchBundle(index)).bundle;
+  const bundle = await readBundle(index, await fetchBundle());
   const { pyodide, module } = await startPyodide(worker, bundle, { make: true });
   await PREPARE[worker](pyodide, true);
   // A snapshot must be made with no package recorded as loaded (Pyodide's rule).

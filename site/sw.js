@@ -109,12 +109,14 @@ self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (new URL(request.url).origin !== self.location.origin || request.method !== "GET") return; // as if we were not here
   if (request.cache === "only-if-cached" && request.mode !== "same-origin") return;
+  // What this browser made is data for the workers, passed on as kept (no headers to add, and
+  // a kept answer reaches the worker without being streamed through here).
+  if (request.url.startsWith(SNAPSHOTS)) return event.respondWith(snapshot(event));
+  if (request.url === BUNDLE + "?inflated") return event.respondWith(inflatedBundle(event));
   event.respondWith(answer(event).then((response) => withHeaders(response, policyFor(request))));
 });
 
 async function answer(event) {
-  if (event.request.url.startsWith(SNAPSHOTS)) return snapshot(event);
-  if (event.request.url === BUNDLE + "?inflated") return inflatedBundle(event);
   const key = cacheKey(event.request);
   if (!key) return fetch(event.request);
   const cache = await caches.open(CACHE_NAME);

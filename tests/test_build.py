@@ -226,7 +226,7 @@ def test_precache_manifest(site, site_lock):
 
 def test_the_bundle_holds_the_starting_packages_as_their_wheels_do(site, site_lock):
     """pyodide/bundle.gz: every file of every starting package's wheel, byte for byte (but
-    tests, sample data and the relabelled font cache), where its index says; each worker's
+    tests, sample data, Panel's JavaScript and the relabelled font cache), where its index says; each worker's
     extension modules, every one of its packages', a package's after its dependencies'."""
     index = json.loads((site / INDEX_FILE).read_text())
     data = gzip.decompress((site / BUNDLE_FILE).read_bytes())
@@ -245,8 +245,11 @@ def test_the_bundle_holds_the_starting_packages_as_their_wheels_do(site, site_lo
                     continue
                 path = f"{SHARED_LIBS}/{Path(info.filename).name}" if spec.install_dir == "dynlib" else info.filename
                 owner[path] = name
-                if "/tests/" in "/" + info.filename or "/sample_data/" in info.filename:
+                if "/tests/" in "/" + info.filename or "/sample_data/" in info.filename or ".data/" in info.filename:
                     assert path not in files, path
+                elif info.filename.startswith("panel/dist/") and not info.filename.startswith(("panel/dist/css/", "panel/dist/assets/")):
+                    if info.filename.endswith((".js", ".json")):
+                        assert path not in files, path
                 elif path == "matplotlib/fontlist.json":
                     cache = json.loads(files[path])
                     assert cache["_version"] == FONT_CACHE_VERSIONS[spec.version]
