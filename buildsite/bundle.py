@@ -43,7 +43,10 @@ SHARED_LIBS = ".libs"
 #: vendor/ (Python reads dist/ only for CSS and for inline resources, which the site never
 #: asks for). A wheel's ``.data`` folder (files for the install prefix) is left out too.
 LEFT_OUT = ("/tests/", "/testing/tests/", "matplotlib/mpl-data/sample_data/",
-            "/panel/dist/panel.json", "/panel/dist/panel.js", "/panel/dist/panel.min.js", "/panel/dist/lib/")
+            "/panel/dist/panel.json", "/panel/dist/panel.js", "/panel/dist/panel.min.js", "/panel/dist/lib/",
+            "/numpy/_core/include/")
+#: Files for type checkers and compilers, never for the interpreter.
+LEFT_OUT_SUFFIXES = (".pyi", ".ts", ".pxd", ".pyx", ".h", ".c", ".cpp")
 
 #: The font cache version each shipped matplotlib reads (``FontManager.__version__``).
 #: Pyodide's matplotlib 3.8.4 ships a fontlist.json of the same entries labelled 390, which
@@ -67,7 +70,7 @@ def write_bundle(out: Path, lock: PyodideLockSpec, workers: dict[str, list[str]]
         dynlibs_of[name] = []
         with zipfile.ZipFile(out / "pyodide" / spec.file_name) as wheel:
             for info in sorted(wheel.infolist(), key=lambda i: i.filename):
-                if info.is_dir() or _left_out(info.filename):
+                if info.is_dir() or left_out(info.filename):
                     continue
                 path = _bundle_path(spec, info.filename)
                 if path in seen:
@@ -97,8 +100,10 @@ def write_bundle(out: Path, lock: PyodideLockSpec, workers: dict[str, list[str]]
     return index
 
 
-def _left_out(member: str) -> bool:
-    return member.split("/")[0].endswith(".data") or any(part in "/" + member for part in LEFT_OUT)
+def left_out(member: str) -> bool:
+    """Whether a wheel member stays out of the bundle (LEFT_OUT, LEFT_OUT_SUFFIXES, .data)."""
+    return (member.split("/")[0].endswith(".data") or member.endswith(LEFT_OUT_SUFFIXES)
+            or any(part in "/" + member for part in LEFT_OUT))
 
 
 def _font_cache(spec: PackageSpec, data: bytes) -> bytes:
