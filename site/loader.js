@@ -137,7 +137,8 @@
   let snapshotting = Promise.resolve();
 
   function noteStartup(msg) {
-    status.startup[msg.worker] = { path: msg.path, reason: msg.reason || "", ms: msg.ms || null };
+    // `at`: when it said so (a kernel says it again after each restart)
+    status.startup[msg.worker] = { path: msg.path, reason: msg.reason || "", ms: msg.ms || null, at: performance.now() };
     if (msg.path === "restored" || !makeSnapshots) return;
     status.snapshots[msg.worker] = { state: "waiting" };
     snapshotting = snapshotting.then(() => appIsUp).then(() => makeSnapshot(msg.worker));

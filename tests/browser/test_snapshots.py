@@ -1,7 +1,8 @@
 """Memory snapshots, in Chromium (site/boot.js, snapshot-worker.js, sw.js): a first visit
 starts both workers plain and then makes their snapshots; the next visit restores both, and
-works; a snapshot that is corrupt, of another build or of another browser is not used (the
-worker starts plain, says why, and works); restored visits do not share random numbers."""
+works, a kernel restart too; a snapshot that is corrupt, of another build or of another
+browser is not used (the worker starts plain, says why, and works); restored visits share
+neither random numbers nor the visit's token."""
 
 from __future__ import annotations
 
@@ -111,6 +112,14 @@ def test_a_second_visit_restores_both_workers_and_a_bad_snapshot_falls_back(page
     assert drawn_second[0] != drawn_third[0] and drawn_second[1] != drawn_third[1], (drawn_second, drawn_third)
     # the secret of a visit is made after the restore, not kept in the snapshot
     assert token_second and page.evaluate(TOKEN) not in (None, token_second)
+
+    # a restart starts the new kernel from the snapshot too
+    before = startup(page)["kernel"]["at"]
+    page.get_by_role("button", name="Restart kernel").click()
+    wait_for(page, f"window.localyst.startup.kernel.at > {before}", LOAD_TIMEOUT_MS)
+    assert startup(page)["kernel"]["path"] == "restored"
+    shows(page, "Python kernel: ready", LOAD_TIMEOUT_MS)
+    assert draws(page, mock, "restarted") != drawn_third
 
     # One snapshot corrupt, the other of another build: both start plain, say why, and work.
     page.evaluate(REWRITE, ["kernel", "corrupt"])
