@@ -137,17 +137,31 @@ async function snapshot(event) {
 }
 
 // The bundle inflated: kept the first time it is asked for, so that a visit reads it instead of
-// inflating it in each worker. The header tells boot.js it needs no inflating.
+// inflating it in each worker. The header tells boot.js it needs no inflating. One request at
+// a time: while one worker's copy is inflated (and streamed to it), the other waits for the
+// kept one.
+let inflating = null;
+
 async function inflatedBundle(event) {
-  const made = await caches.open(MADE_CACHE);
-  const kept = await made.match(BUNDLE + "?inflated");
-  if (kept) return kept;
-  const packed = await answer({ request: new Request(BUNDLE), waitUntil: (p) => event.waitUntil(p) });
-  if (!packed.ok) return packed;
-  const [mine, theirs] = packed.body.pipeThrough(new DecompressionStream("gzip")).tee();
-  const headers = { "Content-Type": "application/octet-stream", "X-Localyst-Inflated": "1" };
-  event.waitUntil(made.put(BUNDLE + "?inflated", new Response(mine, { headers })).catch(() => {}));
-  return new Response(theirs, { headers });
+  while (inflating) await inflating;
+  let release;
+  inflating = new Promise((resolve) => (release = resolve)).then(() => (inflating = null));
+  try {
+    const made = await caches.open(MADE_CACHE);
+    const kept = await made.match(BUNDLE + "?inflated");
+    if (kept) return kept;
+    const packed = await answer({ request: new Request(BUNDLE), waitUntil: (p) => event.waitUntil(p) });
+    if (!packed.ok) return packed;
+    const [mine, theirs] = packed.body.pipeThrough(new DecompressionStream("gzip")).tee();
+    const headers = { "Content-Type": "application/octet-stream", "X-Localyst-Inflated": "1" };
+    const keeping = made.put(BUNDLE + "?inflated", new Response(mine, { headers })).catch(() => {});
+    event.waitUntil(keeping);
+    keeping.then(release);
+    release = null; // the lock goes with the copy being kept
+    return new Response(theirs, { headers });
+  } finally {
+    if (release) release();
+  }
 }
 
 // The cache key of a request for one of the site's files (null: not kept). A navigation
