@@ -2,15 +2,15 @@
 // pre-unpacked packages and, when one is kept for this build and this browser, from a
 // memory snapshot of the same worker made on an earlier visit.
 //
-// The bundle (pyodide/bundle.gz, its index pyodide/bundle.json; buildsite/bundle.py) is
-// inflated into one buffer, and each of its files becomes a file of the in-memory file system
-// (on sys.path) that is a view of that buffer: nothing is unpacked or copied. Before the
-// runtime starts (a preRun hook), the worker's extension modules are loaded in the index's
-// order. That is
-// what makes a snapshot usable: every library gets the same memory and table addresses in
-// the making run and in the restoring one, and the restored heap points at them.
+// The bundle (pyodide/bundle.gz, its index pyodide/bundle.json; buildsite/bundle.py) goes on
+// sys.path without being unpacked: on a plain start its files are views of one buffer in the
+// in-memory file system; on a restored one, slices of the kept Blob, read when opened. Before
+// the runtime starts (a preRun hook), the worker's extension modules are loaded in the
+// index's order. That is what makes a snapshot usable: every library gets the same memory
+// and table addresses in the making run and in the restoring one, and the restored heap
+// points at them.
 //
-// A snapshot is a file of the snapshot cache (see sw.js: GET snapshots/<worker>): a JSON
+// A snapshot is a file the service worker keeps (sw.js: GET snapshots/<worker>): a JSON
 // header (what it was made from, the heap's sha256) and Pyodide's own snapshot. Anything
 // wrong with it, or with restoring it, falls back to a plain start, and says why.
 "use strict";
