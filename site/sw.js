@@ -9,11 +9,11 @@
 //   page it serves; a new build gets a new cache (filled before it takes over) and a new
 //   copy of this file, which is how the browser notices it.
 // * What this browser makes from a build, kept in a cache of the build's own: the bundle of
-//   packages inflated (pyodide/bundle.gz?inflated, once), and the memory
-//   snapshots of the app and kernel workers (boot.js). A snapshot holds no secret (it is made in a
-//   throwaway worker that runs only the site's code and reads no store; the app makes its
-//   per-visit token after a restore), so any of the site's workers may read one; only the
-//   page, through this worker, can keep one (the kernel worker reaches neither).
+//   packages inflated (pyodide/bundle.gz?inflated, once), and the memory snapshots of the
+//   app and kernel workers (boot.js). A snapshot holds no secret (it is made in a throwaway
+//   worker that runs only the site's code and reads no store; the app makes its per-visit
+//   token after a restore), so any of the site's workers may read one; only the page,
+//   through this worker, can keep one (the kernel worker reaches neither).
 // Every other request is left alone: the model endpoint is cross-origin and must reach the
 // network exactly as the page sent it.
 "use strict";
