@@ -298,7 +298,7 @@ def test_calls_that_cannot_run_are_explained_and_count_as_failures(mock: MockMod
 def test_confirm_before_running_runs_what_is_approved_and_tells_the_model_of_a_refusal(mock: MockModel, kernel: ThreadKernel) -> None:
     mock.script(
         tool_calls(Call("run_python", code("print('allowed')"), id="ok"), Call("run_python", code("print('refused')"), id="no")),
-        text("```python\nprint('fenced refused')\n```"),
+        text("One ran."),
     )
     asked: list[tuple[str, str]] = []
 
@@ -312,7 +312,7 @@ def test_confirm_before_running_runs_what_is_approved_and_tells_the_model_of_a_r
     assert history[2]["content"].strip() == "allowed"
     assert history[3]["tool_call_id"] == "no" and "chose not to run this code" in history[3]["content"]
     assert any("you declined it" in n.text for n in of(Notice, events))
-    assert ended.message == "```python\nprint('fenced refused')\n```"  # tools mode: a fenced block is just text
+    assert ended.message == "One ran."
 
     mock.reset()
     mock.script(text("```python\nprint('fenced refused')\n```"), text("Fine."))
@@ -370,6 +370,113 @@ def test_fenced_mode_by_setting_runs_blocks_until_a_reply_has_none(mock: MockMod
     assert "ModuleNotFoundError" in failed and "1 block(s) after it were not run" in failed and "never" not in failed
     assert sent(mock, 2)[-1]["content"].endswith("10")
     assert [e.code for e in of(CodeStarted, events)] == ["import nosuchmodule\n", "print(sum(range(5)))\n"]
+
+
+# ---------------------------------------------------------------- small local models
+
+
+# What small models were seen to write instead of a tool call (llama.cpp's server with
+# Qwen2.5-Coder's stock template): the call as JSON in a block, Qwen's own markup that the
+# server's parser missed, a triple-quoted "code", and a plain python block.
+TEXT_CALLS = {
+    "json block": '```json\n{"name": "run_python", "arguments": {"code": "print(17 * 23)"}}\n```',
+    "arguments as a string": '```\n{"name": "run_python", "arguments": "{\\"code\\": \\"print(17 * 23)\\"}"}\n```',
+    "function wrapper, raw newline": '```json\n{"function": {"name": "run_python", "parameters": {"code": "x = 17\nprint(x * 23)"}}}\n```',
+    "tool_call markup": 'I will compute it.\n<tool_call>\n{"name": "run_python", "arguments": {"code": "print(17 * 23)"}}\n</tool_call>',
+    "triple-quoted code": '```json\n{"name": "run_python", "arguments": {"code": """\nprint(17 * 23)\n"""}}\n```',
+    "python block": "Let me compute.\n\n```python\nprint(17 * 23)\n```",
+}
+
+
+@pytest.mark.parametrize("form", list(TEXT_CALLS))
+def test_a_call_written_as_text_runs_as_that_call(mock: MockModel, kernel: ThreadKernel, form: str) -> None:
+    mock.script(text(TEXT_CALLS[form]), text("17 × 23 = 391."))
+    ended, events, history = turn(mock, kernel)
+    assert ended == TurnEnded("answered", "17 × 23 = 391.")
+    started = of(CodeStarted, events)
+    assert len(started) == 1 and started[0].source == "fenced" and "23" in started[0].code
+    notices = [n.text for n in of(Notice, events)]
+    assert notices == ["The model wrote its code as a ```python block rather than as a tool call; it was run as that call."
+                       if form == "python block" else
+                       "The model wrote its run_python call as text rather than as a tool call; it was run as that call."]
+    # The model is answered in the form it used: its text stays text, the output is the next message.
+    assert history[1] == {"role": "assistant", "content": TEXT_CALLS[form]}
+    assert history[2] == {"role": "user", "content": "Output of the code above:\n\n391"}
+    assert "tools" in mock.chat_requests()[1].body  # still tools mode: the next reply may call the tool
+    assert_valid(history)
+
+
+def test_a_call_as_text_for_another_tool_or_a_json_answer_is_just_text(mock: MockModel, kernel: ThreadKernel) -> None:
+    answer = 'The totals:\n```json\n{"north": 391, "south": 12}\n```\n```json\n{"name": "search", "arguments": {"q": "x"}}\n```'
+    mock.script(text(answer))
+    ended, events, _ = turn(mock, kernel)
+    assert ended == TurnEnded("answered", answer) and not of(CodeStarted, events)
+
+
+def test_an_unreadable_call_written_as_text_is_reported_to_the_model(mock: MockModel, kernel: ThreadKernel) -> None:
+    mock.script(text('```json\n{"name": "run_python", "arguments": {"code": print(1)}}\n```'), text("Sorry."))
+    ended, events, history = turn(mock, kernel)
+    assert not of(CodeStarted, events) and ended.message == "Sorry."
+    assert "could not be read, so nothing ran" in history[2]["content"] and history[2]["role"] == "user"
+    assert any("could not be read" in n.text for n in of(Notice, events))
+
+
+def test_a_tool_call_cut_off_by_the_output_limit_is_reported_not_dropped(mock: MockModel, kernel: ThreadKernel) -> None:
+    mock.script(
+        tool_calls(Call("run_python", '{"code": "import pandas as pd\\nprint(', id="c1"), finish="length"),
+        tool_call("run_python", code("print(2)"), id="c2"),
+        text("Two."),
+    )
+    ended, events, history = turn(mock, kernel)
+    assert ended.message == "Two."
+    assert [e.code for e in of(CodeStarted, events)] == ["print(2)"]  # the cut-off code never ran
+    assert history[2]["tool_call_id"] == "c1" and "cut off by the output token limit" in history[2]["content"]
+    assert any("cut off by its output limit in the middle of code" in n.text for n in of(Notice, events))
+    assert_valid(history)
+
+
+@pytest.mark.parametrize("mode", ["tools", "fenced"])
+def test_code_in_text_cut_off_by_the_output_limit_is_reported_not_run(mock: MockModel, kernel: ThreadKernel, mode: str) -> None:
+    mock.script(text("First:\n```python\nprint(1)\n```\nThen:\n```python\nprint(2)\nfor", finish="length"), text("Done."))
+    ended, events, history = turn(mock, kernel, mode=mode)
+    assert [e.code for e in of(CodeStarted, events)] == ["print(1)\n"]  # the complete block ran, the cut one did not
+    assert ended.message == "Done."
+    mock.reset()
+    mock.script(text('```json\n{"name": "run_python", "arguments": {"code": "print(', finish="length"), text("Short now."))
+    ended, events, history = turn(mock, kernel)
+    assert not of(CodeStarted, events) and "cut off by the output token limit" in history[2]["content"]
+
+
+def test_an_answer_cut_off_by_the_output_limit_is_said_to_be(mock: MockModel, kernel: ThreadKernel) -> None:
+    mock.script(text("The mean is 4.2 and the", finish="length"))
+    ended, events, _ = turn(mock, kernel)
+    assert ended == TurnEnded("answered", "The mean is 4.2 and the")
+    assert [n.text for n in of(Notice, events)] == ["The model's answer was cut off by its output limit."]
+
+
+def test_the_temperature_is_sent_and_dropped_for_an_endpoint_that_refuses_it(mock: MockModel, kernel: ThreadKernel) -> None:
+    mock.script(text("Hi."))
+    turn(mock, kernel, temperature=0.2)
+    assert mock.chat_requests()[0].body["temperature"] == 0.2
+    mock.reset()
+    mock.script(text("Hi."))
+    turn(mock, kernel)
+    assert "temperature" not in mock.chat_requests()[0].body  # none set: none sent
+    mock.reset()
+    refusal = "Unsupported value: 'temperature' does not support 0.2 with this model. Only the default (1) value is supported."
+    mock.script(fault(400, refusal), text("Hi."), text("Again."))
+
+    async def go() -> tuple[Agent, list[Any]]:
+        agent = make_agent(mock, kernel, temperature=0.2)
+        events: list[Any] = []
+        await agent.run_turn(list(ASK), Environment(), events.append)
+        await agent.run_turn(list(ASK), Environment(), events.append)
+        return agent, events
+
+    agent, events = asyncio.run(go())
+    bodies = [r.body for r in mock.chat_requests()]
+    assert [("temperature" in b) for b in bodies] == [True, False, False] and agent.temperature is None
+    assert sum("does not take a temperature" in n.text for n in of(Notice, events)) == 1
 
 
 # ---------------------------------------------------------------- stopping

@@ -159,6 +159,36 @@ def test_the_model_is_told_when_code_may_use_the_internet():
     assert "may use the network" in told and "no network access" not in told
 
 
+def test_local_presets_say_how_to_start_each_server_with_this_page_allowed():
+    from localyst.ui._settings import SettingsPanel
+
+    settings = SettingsPanel("", origin="https://me.example.test")
+    assert settings.start_hint.visible is False  # OpenAI: nothing to start
+    settings.preset.value = "Ollama"
+    assert "OLLAMA_ORIGINS=https://me.example.test ollama serve" in settings.start_hint.object
+    assert settings.start_hint.visible and settings.base_url.value == "http://localhost:11434/v1"
+    settings.preset.value = "LM Studio"
+    assert "Enable CORS" in settings.start_hint.object and settings.base_url.value == "http://localhost:1234/v1"
+    settings.preset.value = "llama.cpp"
+    assert "llama-server" in settings.start_hint.object and "--jinja" in settings.start_hint.object
+    assert settings.base_url.value == "http://localhost:8080/v1"
+    assert preset_for("http://localhost:8080/v1") == "llama.cpp"
+    settings.preset.value = "Groq"
+    assert settings.start_hint.visible is False
+
+
+def test_the_temperature_setting_reaches_the_agent_and_is_kept():
+    from localyst.ui._behaviour import TEMPERATURE, BehaviourPanel
+
+    app = LocalystApp("?base_url=http://127.0.0.1:9/v1&model=m")
+    assert app.agents.agent(app.settings.endpoint(), app.behaviour.options(), app._approve).temperature == TEMPERATURE < 0.5
+    app.behaviour.temperature.value = 0.7
+    assert app.agents.agent(app.settings.endpoint(), app.behaviour.options(), app._approve).temperature == 0.7
+    fresh = BehaviourPanel()
+    fresh.restore(app.behaviour.remembered())
+    assert fresh.temperature.value == 0.7
+
+
 def test_behaviour_settings_are_kept_by_key_and_old_labels_still_read():
     from localyst.ui._behaviour import BehaviourPanel
 

@@ -55,11 +55,15 @@ class Reply:
     headers: Mapping[str, str] = field(default_factory=dict)
     cut: str | None = None  # None, "abrupt" (socket closed mid-body) or "clean" (body ends early)
     times: int | None = 1  # how many requests it answers; None: every one until reset()
+    finish: str | None = None  # the finish_reason sent ("length": the output limit cut it off); None: the usual one
 
 
-def text(content: str, chunks: int = 3, delay: float = 0.0, usage: tuple[int, int] | None = None) -> Reply:
-    """A plain answer, streamed in ``chunks`` pieces with ``delay`` seconds before each."""
-    return Reply(content=content, chunks=chunks, delay=delay, usage=usage)
+def text(
+    content: str, chunks: int = 3, delay: float = 0.0, usage: tuple[int, int] | None = None, finish: str | None = None
+) -> Reply:
+    """A plain answer, streamed in ``chunks`` pieces with ``delay`` seconds before each;
+    ``finish="length"`` says the output limit cut it off."""
+    return Reply(content=content, chunks=chunks, delay=delay, usage=usage, finish=finish)
 
 
 def slow(content: str, delay_per_chunk: float = 0.2, chunks: int = 5) -> Reply:
@@ -81,10 +85,10 @@ def tool_call(
 
 
 def tool_calls(
-    *calls: Call, content: str = "", fragment: int = 8, usage: tuple[int, int] | None = None
+    *calls: Call, content: str = "", fragment: int = 8, usage: tuple[int, int] | None = None, finish: str | None = None
 ) -> Reply:
     """Several tool calls in one response (after optional text)."""
-    return Reply(content=content, calls=tuple(calls), fragment=fragment, usage=usage)
+    return Reply(content=content, calls=tuple(calls), fragment=fragment, usage=usage, finish=finish)
 
 
 _FAULTS: dict[int, tuple[str, str, str | None]] = {
@@ -160,6 +164,8 @@ def _call_ids(reply: Reply) -> list[str]:
 
 
 def _finish_reason(reply: Reply) -> str:
+    if reply.finish is not None:
+        return reply.finish
     return "tool_calls" if reply.calls else "stop"
 
 

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import openai
 
-from ..llm import Endpoint, Problem, StreamCut, TextDelta, ToolCall, ToolCallDelta, Usage, describe, make_client, stream_chat
+from ..llm import Endpoint, Finished, Problem, StreamCut, TextDelta, ToolCall, ToolCallDelta, Usage, describe, make_client, stream_chat
 from ._budget import Budget, Limits
 from ._context import TRIMMED_NOTICE, estimate_tokens, fit_context, message_tokens, text_tokens, without_earlier_figures
 from ._environment import Environment
@@ -29,7 +29,7 @@ from ._events import (
     TurnEnded,
     UsageReport,
 )
-from ._fenced import python_blocks
+from ._fenced import TextCode, code_in_text, python_code
 from ._account import result_for_model
 from ._kernel import KernelLike, figures
 from ._messages import (
@@ -62,6 +62,20 @@ INTERRUPT_GRACE = 3.0  # seconds an interrupted cell gets to report before the l
 SAME_ERROR_NOTICE = "The same error came back twice in a row; the model was asked to change approach."
 FENCED_NOTICE = "This endpoint does not accept tools, so the ```python blocks of its replies are run instead."
 BAD_ARGUMENTS = 'The arguments were not JSON with a "code" string, so nothing ran. Call run_python again with {"code": "..."}.'
+CUT_OFF = (
+    "Your reply was cut off by the output token limit before this code was complete, so nothing ran. "
+    "Write shorter code, or split the work into several smaller steps."
+)
+CUT_OFF_NOTICE = "The model's reply was cut off by its output limit in the middle of code; the model was told, and nothing ran."
+ANSWER_CUT_NOTICE = "The model's answer was cut off by its output limit."
+UNREADABLE_CALL = (
+    'Your run_python call was written as text and its code could not be read, so nothing ran. '
+    'Call the run_python tool, or write the code in a ```python block.'
+)
+UNREADABLE_NOTICE = "The model wrote a run_python call as text whose code could not be read; the model was told, and nothing ran."
+TEXT_CALL_NOTICE = "The model wrote its run_python call as text rather than as a tool call; it was run as that call."
+TEXT_CODE_NOTICE = "The model wrote its code as a ```python block rather than as a tool call; it was run as that call."
+NO_TEMPERATURE_NOTICE = "This endpoint does not take a temperature setting, so requests go without one."
 STOPPED = "Stopped by the person."
 
 
@@ -70,6 +84,11 @@ class _Reply:
     text: str
     calls: list[tuple[str, str, str]] = field(default_factory=list)  # (the model's id, name, arguments)
     cells: list[str] = field(default_factory=list)  # the loop's own id of each call's cell
+    finish: str = ""  # why the model stopped: "length" means the output limit cut it off
+
+    @property
+    def cut_off(self) -> bool:
+        return self.finish == "length"
 
 
 class Agent:
@@ -79,7 +98,8 @@ class Agent:
     when the endpoint rejects tools; ``send_images`` sends figures back as images (for
     endpoints that take them); ``context_tokens`` is the estimated size the requests are
     trimmed to. ``approve``, if given, is asked before each cell and may refuse it; the
-    model is told of a refusal.
+    model is told of a refusal. ``temperature``, if given, is sent with each request (low
+    suits code); an endpoint that refuses it gets requests without it from then on.
     """
 
     def __init__(
@@ -94,6 +114,7 @@ class Agent:
         context_tokens: int = CONTEXT_TOKENS,
         output_limit: int = OUTPUT_LIMIT,
         approve: Approve | None = None,
+        temperature: float | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.kernel = kernel
@@ -104,6 +125,7 @@ class Agent:
         self.context_tokens = context_tokens
         self.output_limit = output_limit
         self.approve = approve
+        self.temperature = temperature
 
     async def run_turn(
         self, history: list[Message], environment: Environment = Environment(), on_event: OnEvent = lambda event: None
@@ -126,6 +148,7 @@ class _Turn:
         self.emit = emit
         self.budget = Budget(agent.limits)
         self.trimmed_noticed = False
+        self.text_noticed = False
 
     async def run(self) -> TurnEnded:
         try:
@@ -136,15 +159,25 @@ class _Turn:
                 reply = await self._ask()
                 if reply is None:  # the endpoint refused tools: ask again without them
                     continue
-                if self.agent.mode == "tools":
-                    if not reply.calls:
-                        return self._end("answered", reply.text)
+                if self.agent.mode == "tools" and reply.calls:
                     await self._run_calls(reply)
+                    continue
+                if self.agent.mode == "tools":
+                    found = code_in_text(reply.text, cut_off=reply.cut_off)
                 else:
-                    blocks = python_blocks(reply.text)
-                    if not blocks:
-                        return self._end("answered", reply.text)
-                    await self._run_blocks(blocks)
+                    found = python_code(reply.text, cut_off=reply.cut_off)
+                if found.blocks:
+                    self._notice_text_code(found)
+                    await self._run_blocks(found.blocks)
+                elif found.problem:
+                    problem = CUT_OFF if found.problem == "cut" else UNREADABLE_CALL
+                    self.emit(Notice(CUT_OFF_NOTICE if found.problem == "cut" else UNREADABLE_NOTICE))
+                    self.budget.record_failure(problem)
+                    self.history.append(output_message(problem, []))
+                else:
+                    if reply.cut_off:
+                        self.emit(Notice(ANSWER_CUT_NOTICE))
+                    return self._end("answered", reply.text)
         except asyncio.CancelledError:
             close_open_calls(self.history)
             self._end("stopped", STOPPED)
@@ -153,6 +186,13 @@ class _Turn:
             close_open_calls(self.history)
             problem = describe(exc, self.agent.endpoint)
             return self._end("error", f"{problem.title}. {problem.detail}", problem)
+
+    def _notice_text_code(self, found: TextCode) -> None:
+        """In tools mode, say (once a turn) that code written as text was run as a call."""
+        if self.agent.mode != "tools" or self.text_noticed:
+            return
+        self.text_noticed = True
+        self.emit(Notice(TEXT_CALL_NOTICE if found.form == "call" else TEXT_CODE_NOTICE))
 
     def _end(self, reason: EndReason, message: str, problem: Problem | None = None) -> TurnEnded:
         ended = TurnEnded(reason, message, problem)
@@ -183,9 +223,11 @@ class _Turn:
         indexes: list[int] = []
         shown: dict[int, str] = {}
         usage: Usage | None = None
+        finish = ""
         agent = self.agent
+        options = {} if agent.temperature is None else {"temperature": agent.temperature}
         try:
-            async for event in stream_chat(agent.client, agent.endpoint.model, messages, tools):
+            async for event in stream_chat(agent.client, agent.endpoint.model, messages, tools, **options):
                 if isinstance(event, TextDelta):
                     text.append(event.text)
                     self.emit(AssistantText(event.text))
@@ -201,11 +243,18 @@ class _Turn:
                     calls.append(event)
                 elif isinstance(event, Usage):
                     usage = event
+                elif isinstance(event, Finished):
+                    finish = event.reason
         except openai.BadRequestError as exc:
             if tools and _rejects_tools(exc):
                 agent.mode = "fenced"
                 self.budget.steps -= 1  # nothing was generated
                 self.emit(Notice(FENCED_NOTICE))
+                return None
+            if options and _rejects_temperature(exc):
+                agent.temperature = None
+                self.budget.steps -= 1
+                self.emit(Notice(NO_TEMPERATURE_NOTICE))
                 return None
             raise
         except (asyncio.CancelledError, StreamCut):
@@ -217,6 +266,7 @@ class _Turn:
             "".join(text),
             [(c.id or _call_id(step, ordered[i]), c.name, c.arguments) for i, c in enumerate(calls)],
             [_cell_id(step, ordered[i]) for i in range(len(calls))],
+            finish,
         )
         self._count(usage, messages, reply)
         self.history.append(assistant_message(reply.text, reply.calls))
@@ -241,7 +291,9 @@ class _Turn:
         for (call_id, name, arguments), cell_id in zip(reply.calls, reply.cells):
             code = code_from_arguments(arguments) if name == RUN_PYTHON else None
             if code is None:
-                problem = BAD_ARGUMENTS if name == RUN_PYTHON else f"There is no tool `{name}`; the only tool is {RUN_PYTHON}."
+                if name == RUN_PYTHON and reply.cut_off:
+                    self.emit(Notice(CUT_OFF_NOTICE))
+                problem = (CUT_OFF if reply.cut_off else BAD_ARGUMENTS) if name == RUN_PYTHON else f"There is no tool `{name}`; the only tool is {RUN_PYTHON}."
                 self.budget.record_failure(problem)
                 self.history.append(tool_message(call_id, problem))
                 continue
@@ -346,3 +398,13 @@ _NO_TOOLS = re.compile(
 
 def _rejects_tools(exc: openai.BadRequestError) -> bool:
     return _NO_TOOLS.search(str(exc).lower()) is not None
+
+
+#: OpenAI's reasoning models: "Unsupported value: 'temperature' does not support 0.2 with
+#: this model. Only the default (1) value is supported."; others: "temperature is not
+#: supported", "Unrecognized request argument supplied: temperature".
+_NO_TEMPERATURE = re.compile(r"temperature[^.\n]{0,60}(not support|unsupported|only the default)|(unsupported|unrecognized|unknown)[^.\n]{0,60}temperature")
+
+
+def _rejects_temperature(exc: openai.BadRequestError) -> bool:
+    return _NO_TEMPERATURE.search(str(exc).lower()) is not None

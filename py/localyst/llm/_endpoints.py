@@ -10,10 +10,19 @@ OPENAI_HOST = "api.openai.com"
 
 @dataclass(frozen=True)
 class Preset:
-    """A known service: its base URL ("" for Custom) and whether it needs a key."""
+    """A known service: its base URL ("" for Custom), whether it needs a key, and for a
+    server people run themselves, how to start it so that a web page may call it (Markdown;
+    ``{origin}`` stands for this site's origin)."""
 
     base_url: str
     needs_key: bool
+    start: str = ""
+
+    def how_to_start(self, origin: str) -> str:
+        return self.start.replace("{origin}", origin or "https://this-site's-address")
+
+
+_LOCAL_NETWORK = " If the browser asks whether this site may reach devices on your network, allow it."
 
 
 PRESETS: dict[str, Preset] = {
@@ -22,8 +31,25 @@ PRESETS: dict[str, Preset] = {
     "Groq": Preset("https://api.groq.com/openai/v1", True),
     "Together": Preset("https://api.together.xyz/v1", True),
     "Mistral": Preset("https://api.mistral.ai/v1", True),
-    "Ollama": Preset("http://localhost:11434/v1", False),
-    "LM Studio": Preset("http://localhost:1234/v1", False),
+    "Ollama": Preset(
+        "http://localhost:11434/v1",
+        False,
+        "Start Ollama with this page allowed: `OLLAMA_ORIGINS={origin} ollama serve` (for the desktop app, set "
+        "`OLLAMA_ORIGINS` in the environment and restart it), then `ollama pull qwen2.5-coder:7b` and load the "
+        "model list." + _LOCAL_NETWORK,
+    ),
+    "LM Studio": Preset(
+        "http://localhost:1234/v1",
+        False,
+        "Start LM Studio's server with CORS on: Developer tab → Settings → *Enable CORS*, or "
+        "`lms server start --cors`; load a model, then load the model list." + _LOCAL_NETWORK,
+    ),
+    "llama.cpp": Preset(
+        "http://localhost:8080/v1",
+        False,
+        "Start it with the model's own chat template: `llama-server -m model.gguf --jinja --port 8080`. "
+        "It answers any page by default; `--jinja` lets the template carry tool calls." + _LOCAL_NETWORK,
+    ),
     "Custom": Preset("", False),
 }
 

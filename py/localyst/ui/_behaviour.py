@@ -8,6 +8,9 @@ import panel as pn
 
 from ..agent import Limits
 
+#: Code wants the likeliest tokens: small local models make far fewer broken calls at a low
+#: temperature than at their servers' defaults (0.7–0.8).
+TEMPERATURE = 0.2
 TOOLS = "Tool calls (run_python)"
 FENCED = "Fenced ```python blocks"
 
@@ -21,6 +24,7 @@ class BehaviourPanel:
         self.max_failures = pn.widgets.IntInput(name="Failed runs in a row", value=limits.max_failures, start=1, end=50)
         self.max_tokens = pn.widgets.IntInput(name="Tokens per turn", value=limits.max_tokens, start=1000, step=1000)
         self.context = pn.widgets.IntInput(name="Model context window (tokens)", value=100_000, start=2000, step=1000)
+        self.temperature = pn.widgets.FloatInput(name="Temperature", value=TEMPERATURE, start=0.0, end=2.0, step=0.1)
         self.mode = pn.widgets.Select(name="How the model runs code", options=[TOOLS, FENCED], value=TOOLS)
         self.images = pn.widgets.Checkbox(name="Show charts to the model as images (vision models)", value=False)
         self.confirm = pn.widgets.Checkbox(name="Confirm each cell before it runs", value=False)
@@ -32,6 +36,7 @@ class BehaviourPanel:
             "max_failures": self.max_failures,
             "max_tokens": self.max_tokens,
             "context_tokens": self.context,
+            "temperature": self.temperature,
             "mode": self.mode,
             "send_images": self.images,
             "confirm": self.confirm,
@@ -60,6 +65,7 @@ class BehaviourPanel:
             "mode": "fenced" if self.mode.value == FENCED else "tools",
             "send_images": self.images.value,
             "context_tokens": self.context.value,
+            "temperature": self.temperature.value,
             "confirm": self.confirm.value,
         }
 
@@ -69,6 +75,11 @@ class BehaviourPanel:
             self.max_failures,
             self.max_tokens,
             self.context,
+            self.temperature,
+            pn.pane.HTML(
+                "<p class='ly-hint'>Sent with each request; low suits code. An endpoint that refuses it gets none.</p>",
+                margin=(0, 10),
+            ),
             self.mode,
             pn.pane.HTML(
                 "<p class='ly-hint'>Endpoints that refuse tool calls are switched to fenced blocks by themselves.</p>",

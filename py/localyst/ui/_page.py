@@ -20,6 +20,15 @@ def save(name: str, data: Any, mime: str = "application/octet-stream") -> None:
     _post({"type": "download", "name": name, "data": data, "mime": mime})
 
 
+def site_origin() -> str:
+    """This site's origin (the app worker's, which is the page's), or '' outside a browser."""
+    try:
+        import js
+    except ImportError:
+        return ""
+    return str(js.location.origin)
+
+
 def kernel_startup(startup: Startup) -> None:
     """Tell the page how the kernel's Python started (window.localyst.startup.kernel): the
     page makes the kernel's snapshot when it was not restored from one."""

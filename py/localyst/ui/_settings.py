@@ -39,8 +39,9 @@ class SettingsPanel:
     The key is bound to the origin it was typed for: when the base URL moves to another
     origin, the key is held back until the person agrees to send it there."""
 
-    def __init__(self, search: str = "") -> None:
+    def __init__(self, search: str = "", origin: str = "") -> None:
         query = parse_qs(search.lstrip("?"))
+        self.origin = origin  # this site's, for the local servers' start commands
         first_name = next(iter(PRESETS))
         base_url = (query.get("base_url") or [PRESETS[first_name].base_url])[0]
         self.key_in_link = any(k in query for k in ("api_key", "key", "token"))
@@ -49,6 +50,8 @@ class SettingsPanel:
         self.preset = pn.widgets.Select(
             name="Endpoint", options=list(PRESETS), value=preset_for(base_url), sizing_mode="stretch_width"
         )
+        self.start_hint = pn.pane.Markdown("", css_classes=["ly-hint"], margin=(0, 10), sizing_mode="stretch_width")
+        self._show_start(self.preset.value)
         self.base_url = pn.widgets.TextInput(
             name="Base URL", value=base_url, placeholder="https://…/v1", sizing_mode="stretch_width"
         )
@@ -171,6 +174,12 @@ class SettingsPanel:
         if preset is not None and preset.base_url:
             self.base_url.value = preset.base_url
         self.model.options = []
+        self._show_start(event.new)
+
+    def _show_start(self, name: str) -> None:
+        preset = PRESETS.get(name)
+        start = preset.how_to_start(self.origin) if preset is not None else ""
+        self.start_hint.object, self.start_hint.visible = start, bool(start)
 
     async def _fetch_models(self) -> list[str]:
         endpoint = self.endpoint()
@@ -208,6 +217,7 @@ class SettingsPanel:
         return pn.Column(
             pn.pane.HTML("<h3 class='ly-side-title'>Connection</h3>", margin=(0, 10)),
             self.preset,
+            self.start_hint,
             self.base_url,
             self.api_key,
             self.key_prompt,

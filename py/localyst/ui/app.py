@@ -28,7 +28,7 @@ from ._keeper import Keeper
 from ._message import Chat, Message
 from ._tasks import background
 from ._markdown import lock_down_markdown
-from ._page import kernel_startup, save
+from ._page import kernel_startup, save, site_origin
 from ._turn import Deferred, TurnView
 
 #: The largest file the page takes in. The kernel's file system keeps files outside the
@@ -64,7 +64,7 @@ class LocalystApp:
     (session/), which it renders and to which it sends the person's actions."""
 
     def __init__(self, search: str = "") -> None:
-        self.settings = SettingsPanel(search)
+        self.settings = SettingsPanel(search, site_origin())
         self.settings.on_key = self._on_key
         self.kernel = RemoteKernel(on_status=self._on_kernel_status, on_startup=kernel_startup)
         self.kernel_status = pn.pane.HTML("", margin=(0, 10))
