@@ -55,6 +55,20 @@ def test_code_runs_and_chart_table_and_answer_come_back(app, mock):
     assert "Sent to the model (2 requests)" in turn
 
 
+def test_a_call_a_small_model_wrote_as_text_runs_and_is_shown_as_such(app, mock):
+    call = {"name": "run_python", "arguments": {"code": "import pandas as pd\nprint('rows', len(pd.DataFrame({'a': range(17)})))"}}
+    mock.script(text("I will count them.\n```json\n" + json.dumps(call) + "\n```"), text("There are **17** rows."))
+    send_message(app, "How many rows?")
+
+    wait_for(app, lambda: any("There are 17 rows" in m for m in message_texts(app)), what="the final answer")
+    turn = message_texts(app)[-1]
+    assert "rows 17" in turn  # the cell ran in the kernel and its output is in the turn
+    assert "wrote its run_python call as text" in turn
+    second = mock.chat_requests()[1].body["messages"]
+    assert second[-1] == {"role": "user", "content": "Output of the code above:\n\nrows 17"}
+    assert mock.chat_requests()[0].body["temperature"] == 0.2
+
+
 def test_stop_interrupts_a_runaway_cell_and_the_namespace_survives(app, mock):
     mock.script(
         run_code("kept = 41\nprint('set')"),

@@ -168,7 +168,9 @@ class _Turn:
                     found = python_code(reply.text, cut_off=reply.cut_off)
                 if found.blocks:
                     self._notice_text_code(found)
-                    await self._run_blocks(found.blocks)
+                    # A call written as text shows as a tool call's cell; a python block's
+                    # code is in the reply already, so its cell starts folded.
+                    await self._run_blocks(found.blocks, "tool" if found.form == "call" else "fenced")
                 elif found.problem:
                     problem = CUT_OFF if found.problem == "cut" else UNREADABLE_CALL
                     self.emit(Notice(CUT_OFF_NOTICE if found.problem == "cut" else UNREADABLE_NOTICE))
@@ -307,7 +309,7 @@ class _Turn:
         if self.agent.send_images and images:
             self.history.append(figures_message(images))
 
-    async def _run_blocks(self, blocks: list[str]) -> None:
+    async def _run_blocks(self, blocks: list[str], source: str = "fenced") -> None:
         parts: list[str] = []
         images: list[str] = []
         for number, code in enumerate(blocks):
@@ -316,7 +318,7 @@ class _Turn:
             if not await self._approved(cell_id, code, answer):
                 parts.append(DECLINED_NOTE if len(blocks) == 1 else f"[block {number + 1}]\n{DECLINED_NOTE}")
                 break
-            result = await self._run_cell(cell_id, code, "fenced", answer)
+            result = await self._run_cell(cell_id, code, source, answer)
             account = self._account(result)
             parts.append(account if len(blocks) == 1 else f"[block {number + 1}]\n{account}")
             images += figures(result)
