@@ -61,6 +61,9 @@ ROOTS = {
     "pydantic": ">=1.10,<2",       # pydantic 2 needs the compiled pydantic-core
     "openpyxl": "",                # .xlsx files, read by pandas in the kernel
     "xlrd": "",                    # .xls files (the old Excel format)
+    "seaborn": "",                 # statistical charts on matplotlib, loaded on first import
+    "networkx": "",                # graphs
+    "sympy": "",                   # symbolic maths (with mpmath)
 }
 SDIST_ROOTS = {"markupsafe": "", "pyyaml": ""}
 #: requirement name -> the package that provides it

@@ -11,7 +11,7 @@ import zipfile
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PAGE_HAS_TEXT, answer, run_code, start_new_conversation
+from tests.browser.conftest import PAGE_HAS_TEXT, answer, message_texts, run_code, start_new_conversation
 from tests.browser.conftest import shows as wait_to_show
 from tools.mock_model import text
 
@@ -323,3 +323,36 @@ def test_a_csv_code_wrote_downloads_as_written_or_with_formulas_as_text(app, moc
     assert escaped.value.suggested_filename == "risky.csv"
     with open(escaped.value.path()) as saved:
         assert saved.read().splitlines() == ["note,n", '"\'=HYPERLINK(""http://exfil.example/"")",-5', "'+44 20 7946,2"]
+
+
+PLOTTING = """\
+import seaborn as sns, networkx as nx, sympy as sp, pandas as pd, matplotlib.pyplot as plt
+frame = pd.DataFrame({"group": list("aabbb"), "value": [1, 2, 3, 4, 5]})
+sns.barplot(data=frame, x="group", y="value")
+plt.show()
+graph = nx.path_graph(4)
+nx.draw(graph, with_labels=True)
+plt.show()
+x = sp.symbols("x")
+print("integral", sp.integrate(x**2, (x, 0, 3)), "edges", graph.number_of_edges())
+"""
+
+
+def test_seaborn_networkx_and_sympy_load_on_first_import_and_draw_into_the_exports(app, mock):
+    answer(app, mock, "Chart it", run_code(PLOTTING), text("Both drawn."), marker="Both drawn.")
+    assert "integral 9 edges 3" in message_texts(app)[-1]
+    assert app.locator(".chat-message img").count() >= 2, "the seaborn and networkx figures were not shown"
+    told = mock.chat_requests()[0].body["messages"][0]["content"]
+    assert all(name in told for name in ("seaborn", "networkx", "sympy")), "the system prompt does not list them"
+
+    import nbformat
+
+    saved = {}
+    for label in ("Notebook (.ipynb)", "Report (.html)"):
+        with app.expect_download() as download:
+            app.get_by_role("button", name=label).click()
+        saved[label.split()[0]] = open(download.value.path(), "rb").read().decode()
+    notebook = nbformat.reads(saved["Notebook"], as_version=4)
+    pictures = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
+    assert len(pictures) >= 2
+    assert saved["Report"].count("data:image/png;base64,") >= 2 and "integral 9" in saved["Report"]
