@@ -64,6 +64,7 @@ ROOTS = {
     "seaborn": "",                 # statistical charts on matplotlib, loaded on first import
     "networkx": "",                # graphs
     "sympy": "",                   # symbolic maths (with mpmath)
+    "hvplot": "",                  # df.hvplot(): interactive charts, drawn as Bokeh in the chat
 }
 SDIST_ROOTS = {"markupsafe": "", "pyyaml": ""}
 #: requirement name -> the package that provides it

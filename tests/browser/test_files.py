@@ -356,3 +356,23 @@ def test_seaborn_networkx_and_sympy_load_on_first_import_and_draw_into_the_expor
     pictures = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
     assert len(pictures) >= 2
     assert saved["Report"].count("data:image/png;base64,") >= 2 and "integral 9" in saved["Report"]
+
+
+def test_an_hvplot_chart_draws_live_in_the_chat_and_as_a_picture_in_the_exports(app, mock):
+    code = "import pandas as pd, hvplot.pandas\npd.DataFrame({'day': range(6), 'visits': [3, 5, 4, 8, 6, 9]}).hvplot.line(x='day', y='visits', title='visits by day')"
+    answer(app, mock, "Plot visits", run_code(code), text("Visits rose."), marker="Visits rose.")
+    app.locator(".bk-Canvas, .bk-Figure canvas, canvas").first.wait_for(timeout=30_000)
+    told = mock.chat_requests()[0].body["messages"][0]["content"]
+    assert "hvplot" in told and "statsmodels" in told
+
+    import nbformat
+
+    saved = {}
+    for label in ("Notebook (.ipynb)", "Report (.html)"):
+        with app.expect_download() as download:
+            app.get_by_role("button", name=label).click()
+        saved[label.split()[0]] = open(download.value.path(), "rb").read().decode()
+    notebook = nbformat.reads(saved["Notebook"], as_version=4)
+    shown = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if o.get("output_type") in ("display_data", "execute_result")]
+    assert any("image/png" in o.get("data", {}) for o in shown), "the notebook has no picture of the live plot"
+    assert "data:image/png;base64," in saved["Report"]

@@ -59,7 +59,7 @@ def mime_bundle(obj: Any) -> dict[str, Any]:
         return _images.pil_bundle(obj)
     root = _bokeh.bokeh_root(obj)
     if root is not None:
-        return _bokeh.bokeh_bundle(obj, root)
+        return {**_bokeh.bokeh_bundle(obj, root), **_bokeh.static_picture(obj)}
     bundle = {} if inspect.isclass(obj) else _repr_bundle(obj)
     bundle.setdefault("text/plain", _plain(obj))
     return bundle

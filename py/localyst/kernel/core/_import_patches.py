@@ -2,7 +2,8 @@
 
 `IPython.display.display` and Bokeh's `show` go to the kernel's display: code written for
 Jupyter does `from IPython.display import display` or `from bokeh.plotting import show`,
-which bind the name when imported.
+which bind the name when imported. And Panel's Pyodide module (imported by hvplot and
+HoloViews) gets what it would otherwise make with eval, which the kernel's policy refuses.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 import importlib.abc
 import importlib.machinery
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any, Callable, ContextManager
 
 from ._display import display
 
@@ -44,6 +47,27 @@ PATCHES: dict[str, Callable[[ModuleType], None]] = {
 }
 
 
+@contextmanager
+def _panel_without_eval() -> Iterator[None]:
+    """While panel.io.pyodide runs: its one `run_js` call evals a dict converter that it
+    uses only to talk to a page from a Panel worker, which the kernel is not. The kernel's
+    policy refuses eval (so the import would fail); the browser's own Object.fromEntries
+    stands in."""
+    import js
+    import pyodide.code
+
+    original = pyodide.code.run_js
+    pyodide.code.run_js = lambda *_args, **_kwargs: js.Object.fromEntries
+    try:
+        yield
+    finally:
+        pyodide.code.run_js = original
+
+
+# module -> what surrounds its loading
+AROUND: dict[str, Callable[[], ContextManager[Any]]] = {"panel.io.pyodide": _panel_without_eval}
+
+
 def install() -> None:
     """Patch the modules already loaded, and the others as they load (safe to call twice)."""
     for name, patch in PATCHES.items():
@@ -55,7 +79,7 @@ def install() -> None:
 
 class _PatchingFinder(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
-        if fullname not in PATCHES:
+        if fullname not in PATCHES and fullname not in AROUND:
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         if spec is None or spec.loader is None:
@@ -75,5 +99,8 @@ class _PatchingLoader(importlib.abc.Loader):
         return self._loader.create_module(spec)
 
     def exec_module(self, module: ModuleType) -> None:
-        self._loader.exec_module(module)
-        PATCHES[module.__name__](module)
+        with AROUND.get(module.__name__, nullcontext)():
+            self._loader.exec_module(module)
+        patch = PATCHES.get(module.__name__)
+        if patch is not None:
+            patch(module)
