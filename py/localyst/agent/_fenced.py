@@ -8,9 +8,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Problem = Literal["", "cut", "unreadable"]
-
 from ._tools import RUN_PYTHON
+
+#: Why code in the text did not run: the output limit ended the text inside it, or a call
+#: naming run_python had code that could not be read.
+Missed = Literal["", "cut", "unreadable"]
 
 OUTPUT_PREFIX = "Output of the code above:"
 
@@ -40,7 +42,7 @@ class TextCode:
 
     blocks: list[str] = field(default_factory=list)
     form: str = ""
-    problem: Problem = ""
+    problem: Missed = ""
 
 
 def python_blocks(reply: str) -> list[str]:
@@ -52,7 +54,7 @@ def python_code(reply: str, *, cut_off: bool = False) -> TextCode:
     """The reply's ```python blocks. With ``cut_off`` (the reply hit the output limit), a
     block the text ends inside is incomplete and left out."""
     blocks: list[str] = []
-    problem: Problem = ""
+    problem: Missed = ""
     for match in _BLOCK.finditer(reply):
         if not _PYTHON.match(match["info"].strip()) or not match["body"].strip():
             continue
@@ -69,7 +71,7 @@ def code_in_text(reply: str, *, cut_off: bool = False) -> TextCode:
     blocks. Calls win: a model that wrote a call meant it to run, and its code may also be
     quoted in a python block for the person."""
     calls: list[str] = []
-    problem: Problem = ""
+    problem: Missed = ""
     candidates = [(m["body"], m["closed"] is not None) for m in _TAGGED.finditer(reply)]
     candidates += [(m["body"], m["closed"] is not None) for m in _BLOCK.finditer(reply) if _CALL_INFO.fullmatch(m["info"])]
     for body, closed in candidates:
