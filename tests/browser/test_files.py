@@ -325,6 +325,22 @@ def test_a_csv_code_wrote_downloads_as_written_or_with_formulas_as_text(app, moc
         assert saved.read().splitlines() == ["note,n", '"\'=HYPERLINK(""http://exfil.example/"")",-5', "'+44 20 7946,2"]
 
 
+def notebook_and_report(app):
+    """The conversation saved as a notebook (parsed) and as a report (its HTML)."""
+    import nbformat
+
+    saved = {}
+    for label in ("Notebook (.ipynb)", "Report (.html)"):
+        with app.expect_download() as download:
+            app.get_by_role("button", name=label).click()
+        saved[label] = open(download.value.path(), "rb").read().decode()
+    return nbformat.reads(saved["Notebook (.ipynb)"], as_version=4), saved["Report (.html)"]
+
+
+def pictures_in(notebook) -> list:
+    return [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
+
+
 PLOTTING = """\
 import seaborn as sns, networkx as nx, sympy as sp, pandas as pd, matplotlib.pyplot as plt
 frame = pd.DataFrame({"group": list("aabbb"), "value": [1, 2, 3, 4, 5]})
@@ -345,17 +361,9 @@ def test_seaborn_networkx_and_sympy_load_on_first_import_and_draw_into_the_expor
     told = mock.chat_requests()[0].body["messages"][0]["content"]
     assert all(name in told for name in ("seaborn", "networkx", "sympy")), "the system prompt does not list them"
 
-    import nbformat
-
-    saved = {}
-    for label in ("Notebook (.ipynb)", "Report (.html)"):
-        with app.expect_download() as download:
-            app.get_by_role("button", name=label).click()
-        saved[label.split()[0]] = open(download.value.path(), "rb").read().decode()
-    notebook = nbformat.reads(saved["Notebook"], as_version=4)
-    pictures = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
-    assert len(pictures) >= 2
-    assert saved["Report"].count("data:image/png;base64,") >= 2 and "integral 9" in saved["Report"]
+    notebook, report = notebook_and_report(app)
+    assert len(pictures_in(notebook)) >= 2
+    assert report.count("data:image/png;base64,") >= 2 and "integral 9" in report
 
 
 def test_an_hvplot_chart_draws_live_in_the_chat_and_as_a_picture_in_the_exports(app, mock):
@@ -365,14 +373,6 @@ def test_an_hvplot_chart_draws_live_in_the_chat_and_as_a_picture_in_the_exports(
     told = mock.chat_requests()[0].body["messages"][0]["content"]
     assert "hvplot" in told and "statsmodels" in told
 
-    import nbformat
-
-    saved = {}
-    for label in ("Notebook (.ipynb)", "Report (.html)"):
-        with app.expect_download() as download:
-            app.get_by_role("button", name=label).click()
-        saved[label.split()[0]] = open(download.value.path(), "rb").read().decode()
-    notebook = nbformat.reads(saved["Notebook"], as_version=4)
-    shown = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if o.get("output_type") in ("display_data", "execute_result")]
-    assert any("image/png" in o.get("data", {}) for o in shown), "the notebook has no picture of the live plot"
-    assert "data:image/png;base64," in saved["Report"]
+    notebook, report = notebook_and_report(app)
+    assert pictures_in(notebook), "the notebook has no picture of the live plot"
+    assert "data:image/png;base64," in report
