@@ -12,7 +12,7 @@ line; "about" when the app had to estimate them) and the time from Enter to the 
 turn, and scores it: correct, wrong, or no answer (no final text, or the time ran out).
 The expected answers are computed by pandas in this CPython from the same files.
 
---self-check runs five questions against the scripted model (tools/mock_model.py), which
+--self-check (which ignores --only and --limit) runs five questions against the scripted model (tools/mock_model.py), which
 answers three through real run_python cells in the page's kernel, draws the chart and
 answers one wrongly: it proves the runner and its scoring, with no real model, and fails
 unless the scores come out as scripted.
@@ -178,12 +178,30 @@ def open_app(page, site_url: str, base_url: str, model: str, api_key: str | None
         page.get_by_placeholder("not needed for local servers").fill(api_key)
 
 
-def run(questions, *, site: Path, base_url: str, model: str, timeout: float, api_key: str | None = None,
-        folder: Path, before_each=None) -> list[dict]:
+def ask_all(page, site_url: str, questions, *, base_url: str, model: str, timeout: float, folder: Path,
+            api_key: str | None = None, before_each=None) -> list[dict]:
+    """The questions in one page (the app opened at ``site_url``), each in a new conversation."""
+    open_app(page, site_url, base_url, model, api_key)
+    results = []
+    for question in questions:
+        if before_each:
+            before_each(question)
+        try:
+            result = ask(page, question, folder, timeout)
+        except Exception as exc:  # the page broke: say so, and go on with the next
+            result = {"id": question.id, "kind": question.kind, "question": question.text,
+                      "expected": question.summary(), "score": "no answer", "error": f"{type(exc).__name__}: {exc}"[:500]}
+        results.append(result)
+        print(f"  {result['id']:>3} {result['score']:<9} {result.get('seconds', 0):6.1f} s  "
+              f"{result.get('steps', 0)} steps  {result.get('answer', result.get('error', ''))[:70]!r}", flush=True)
+    return results
+
+
+def run(questions, *, site: Path, **options) -> list[dict]:
+    """The questions in a fresh Chromium profile, against the site served on 127.0.0.1."""
     from playwright.sync_api import sync_playwright
 
     httpd, site_url = serve_site(site)
-    results = []
     try:
         with sync_playwright() as pw, tempfile.TemporaryDirectory(prefix="localyst-profile-") as profile:
             context = pw.chromium.launch_persistent_context(
@@ -192,23 +210,11 @@ def run(questions, *, site: Path, base_url: str, model: str, timeout: float, api
             try:
                 page = context.pages[0] if context.pages else context.new_page()
                 page.set_default_timeout(60_000)
-                open_app(page, site_url, base_url, model, api_key)
-                for question in questions:
-                    if before_each:
-                        before_each(question)
-                    try:
-                        result = ask(page, question, folder, timeout)
-                    except Exception as exc:  # the page broke: say so, and go on with the next
-                        result = {"id": question.id, "kind": question.kind, "question": question.text,
-                                  "expected": question.summary(), "score": "no answer", "error": f"{type(exc).__name__}: {exc}"[:500]}
-                    results.append(result)
-                    print(f"  {result['id']:>3} {result['score']:<9} {result.get('seconds', 0):6.1f} s  "
-                          f"{result.get('steps', 0)} steps  {result.get('answer', result.get('error', ''))[:70]!r}", flush=True)
+                return ask_all(page, site_url, questions, **options)
             finally:
                 context.close()
     finally:
         httpd.shutdown()
-    return results
 
 
 def table(results: list[dict]) -> str:
@@ -273,7 +279,9 @@ SELF_CHECK = {
 }
 
 
-def self_check(args, folder: Path, items: list) -> list[dict]:
+def self_check(items: list, run_questions) -> list[dict]:
+    """The SELF_CHECK questions of ``items`` against the scripted analyst (with a key, so that
+    the key's way into the page is checked too); ``run_questions(chosen, **options)`` asks them."""
     chosen = [q for q in items if q.id in SELF_CHECK]
     key = "self-check-key"
     with ScriptedAnalyst(api_key=key) as mock:
@@ -281,9 +289,14 @@ def self_check(args, folder: Path, items: list) -> list[dict]:
             mock.plan.clear()
             mock.plan.extend(SELF_CHECK[question.id][0])
 
-        results = run(chosen, site=args.site, base_url=mock.base_url, model="mock-small", timeout=args.timeout,
-                      api_key=key, folder=folder, before_each=before_each)
-    return results
+        return run_questions(chosen, base_url=mock.base_url, model="mock-small", api_key=key, before_each=before_each)
+
+
+def self_check_failures(results: list[dict], ids=SELF_CHECK) -> list[int]:
+    """The self-check questions (of ``ids``) not scored as scripted (all if any is missing)."""
+    if sorted(r["id"] for r in results) != sorted(ids):
+        return sorted(ids)
+    return [r["id"] for r in results if r["score"] != SELF_CHECK[r["id"]][1]]
 
 
 def main() -> None:
@@ -307,7 +320,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="localyst-eval-") as tmp:
         folder = Path(tmp)
         eval_data.write(folder, args.seed)
-        items = eval_questions.prepared(folder)
+        every = items = eval_questions.prepared(folder)
         if args.only:
             wanted = {int(i) for i in args.only.split(",") if i.strip()}
             items = [q for q in items if q.id in wanted]
@@ -316,7 +329,7 @@ def main() -> None:
         started = time.time()
         if args.self_check:
             model = "mock-small (self-check)"
-            results = self_check(args, folder, items)
+            results = self_check(every, lambda chosen, **o: run(chosen, site=args.site, timeout=args.timeout, folder=folder, **o))
         else:
             model = args.model
             key = os.environ.get(args.api_key_env, "") if args.api_key_env else None
@@ -328,8 +341,8 @@ def main() -> None:
         args.json.write_text(json.dumps({"model": model, "base_url": None if args.self_check else args.base_url,
                                          "seed": args.seed, "started": started, "results": results}, indent=2))
     if args.self_check:
-        wrong = [r["id"] for r in results if r["score"] != SELF_CHECK[r["id"]][1]]
-        if wrong or len(results) != len(SELF_CHECK):
+        wrong = self_check_failures(results)
+        if wrong:
             sys.exit(f"self-check failed: questions {wrong} were not scored as scripted")
         print("self-check passed: the scripted right answers scored correct, the wrong one wrong")
 
