@@ -99,6 +99,14 @@ def prose(markdown: str) -> str:
     return _blank(_blank(markdown, _FENCE), _INLINE_CODE)
 
 
+def code_of(markdown: str) -> str:
+    """The code of a Markdown text (its fenced blocks and `inline code`), for the numbers
+    it gives; the rest blanked."""
+    fences = [found.group() for found in _FENCE.finditer(markdown)]
+    inline = [found.group() for found in _INLINE_CODE.finditer(_blank(markdown, _FENCE))]
+    return "\n".join(fences + inline)
+
+
 def _significant(digits: str) -> int:
     whole, _, fraction = digits.partition(".")
     if fraction:
