@@ -403,3 +403,15 @@ def test_no_message_holds_a_reactive_html_component():
     assert len(app.chat.objects) == 3
     for message in app.chat.objects:
         assert not message.select(ReactiveHTML), f"{type(message).__name__} holds ReactiveHTML"
+
+
+def test_the_figures_setting_reaches_the_agent_and_is_kept():
+    from localyst.ui._behaviour import BehaviourPanel
+
+    app = LocalystApp("?base_url=http://127.0.0.1:9/v1&model=m")
+    assert app.agents.agent(app.settings.endpoint(), app.behaviour.options(), app._approve).check_figures is True
+    app.behaviour.figures.value = False
+    assert app.agents.agent(app.settings.endpoint(), app.behaviour.options(), app._approve).check_figures is False
+    fresh = BehaviourPanel()
+    fresh.restore(app.behaviour.remembered())
+    assert fresh.figures.value is False
