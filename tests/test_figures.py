@@ -125,3 +125,31 @@ def test_an_invented_figure_is_uncomputed_and_a_computed_one_is_not() -> None:
     missing = ledger.uncomputed("The total is **12,345**, up 12.5% on 2023 (see `df.total.sum()`).")
     assert [f.text for f in missing] == ["12.5%"]
     assert ledger.uncomputed("The total is 12,345.") == []
+
+
+# ---------------------------------------------------------------- read from the record
+
+
+def test_the_record_says_which_cell_each_figure_came_from() -> None:
+    from localyst.agent import AssistantText, CodeDelta, CodeFinished, CodeStarted
+    from localyst.transcript import Source, Transcript, provenance
+
+    table = {"columns": ["v"], "dtypes": ["float64"], "index": [0], "index_name": None, "rows": [[98.7612]], "shape": [1, 1], "truncated": False}
+    record = Transcript()
+    record.add_user("Use a threshold of 250.")
+    record.apply(CodeDelta("cell-1-0", "print('never ran')"))  # written, never run: a cell, no output
+    record.apply(CodeStarted("cell-2-0", "df.describe()"))
+    record.apply(CodeFinished("cell-2-0", {"outputs": [{"kind": "display", "data": {"text/plain": "v", "application/vnd.localyst.table+json": table}, "metadata": {}}], "error": None, "duration": 0.1, "files": []}))
+    record.apply(AssistantText("The top is 98.76."))
+    record.add_user("And then?")
+    record.apply(CodeStarted("cell-1-0", "print(4321)"))
+    record.apply(CodeFinished("cell-1-0", {"outputs": [{"kind": "stream", "name": "stdout", "text": "4321\n"}], "error": None, "duration": 0.1, "files": []}))
+
+    first = provenance(record, 0)
+    assert first.sources == [Source(0, 1, "df.describe()")]
+    [top] = first.ledger.ties("The top is 98.76, over 250, not 4,321.")[:1]
+    assert top.computed is not None and first.sources[top.computed.source].index == 1
+    assert [t.figure.text for t in first.ledger.ties("over 250, not 4,321") if t.computed is None] == ["4,321"]  # a later turn's cell is not this one's
+    second = provenance(record, 1)
+    assert second.sources[-1] == Source(1, 0, "print(4321)")
+    assert second.ledger.uncomputed("not 4,321 but 98.76") == []
