@@ -9,7 +9,7 @@ import pytest
 
 from localyst.agent._loop import UNCOMPUTED_NOTICE
 from localyst.ui._figures import UNCOMPUTED
-from tests.browser.conftest import answer, run_code, wait_for
+from tests.browser.conftest import LOAD_TIMEOUT_MS, answer, run_code, wait_for
 from tools.mock_model import text
 
 pytestmark = pytest.mark.browser
@@ -29,6 +29,26 @@ DEEP = """(selector) => {
   };
   return deep(document);
 }"""
+
+
+#: Whether the conversation's stored parts hold a text yet (the app saves after each turn).
+STORED = """(needle) => new Promise((resolve) => {
+  const opened = indexedDB.open("localyst");
+  opened.onerror = () => resolve(false);
+  opened.onsuccess = () => {
+    const all = opened.result.transaction("parts").objectStore("parts").getAll();
+    all.onsuccess = () => { resolve(JSON.stringify(all.result).includes(needle)); opened.result.close(); };
+    all.onerror = () => resolve(false);
+  };
+})"""
+
+
+def stored(page, needle: str, timeout: float = 60.0) -> None:
+    for _ in range(int(timeout * 4)):
+        if page.evaluate(STORED, needle):
+            return
+        page.wait_for_timeout(250)
+    raise AssertionError(f"{needle!r} was never stored")
 
 
 def test_a_computed_figure_shows_its_cell_and_an_invented_one_is_marked(app, mock):
@@ -72,3 +92,11 @@ def test_a_computed_figure_shows_its_cell_and_an_invented_one_is_marked(app, moc
     anchor = f"({DEEP})('[data-ly-cell=\"{key}\"]')"
     wait_for(app, f"(() => {{ const r = {anchor}.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }})()")
     assert "ran in" in app.evaluate(f"() => {anchor}.textContent")
+
+    # The marks are not stored: the conversation, opened again from its record, is marked anew.
+    stored(app, "it is an estimate")
+    assert not app.evaluate(STORED, "ly-figure") and not app.evaluate(STORED, "ly-uncomputed")
+    app.reload()
+    wait_for(app, "window.localyst && window.localyst.ready", LOAD_TIMEOUT_MS)
+    app.locator("button.ly-figure", has_text="12,345").first.wait_for(timeout=LOAD_TIMEOUT_MS)
+    assert app.locator("mark.ly-uncomputed").count() == 2
