@@ -708,3 +708,14 @@ def test_figures_are_not_asked_about_when_turned_off_or_out_of_steps(mock: MockM
     mock.script(tool_call("run_python", code("print('hi')"), id="call_h"), text("There are 4,321 rows."))
     ended, events, _ = turn(mock, kernel, limits=Limits(max_steps=2))
     assert ended.message == "There are 4,321 rows." and len(mock.chat_requests()) == 2 and not of(Notice, events)
+
+
+def test_a_figure_asked_about_before_is_asked_about_again_in_a_later_turn(mock: MockModel, kernel: ThreadKernel) -> None:
+    mock.script(text("It is 4,321."), text("4,321 is a guess."))
+    ended, _, history = turn(mock, kernel)
+    assert ended.message == "4,321 is a guess." and len(mock.chat_requests()) == 2
+    history.append({"role": "user", "content": "And now?"})
+    mock.script(text("Still 4,321."), text("A guess, again."))
+    ended, events, _ = turn(mock, kernel, history)
+    assert ended.message == "A guess, again." and len(mock.chat_requests()) == 4  # the question gave no figure
+    assert "4,321" in sent(mock, 3)[-1]["content"]

@@ -111,7 +111,8 @@ def ledger_of(history: list[Message]) -> Ledger:
     the code it wrote (a call's arguments; a reply's code blocks, or the whole text of a
     reply whose code ran, since a call written as text is no block)."""
     outputs = [text_of(m) for m in history if is_output(m)]
-    given = [text_of(m) for m in history if m.get("role") == "user" and not is_output(m)]
+    asked = UNCOMPUTED_QUESTION.partition("{")[0]  # its figures were the model's, not given
+    given = [text_of(m) for m in history if m.get("role") == "user" and not is_output(m) and not text_of(m).startswith(asked)]
     for position, message in enumerate(history):
         if message.get("role") == "assistant":
             ran = position + 1 < len(history) and is_output(history[position + 1])
