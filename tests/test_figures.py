@@ -35,6 +35,7 @@ def tied(answer: str, *outputs: str, given: tuple[str, ...] = (), cells: tuple[l
         ("About 1.23 million rows, 2 bn in all, 3.4M here.", [1.23e6, 2e9, 3.4e6]),
         ("A rate of 1.5e-3.", [1.5e-3]),
         ("A rate of 1.5e-3 and 1,234,567.", [1.5e-3, 1234567.0]),
+        ("Beyond a float: 1e999, then 12.5.", [12.5]),
     ],
 )
 def test_reads_the_figures_people_write(text: str, found: list[float]) -> None:

@@ -114,16 +114,19 @@ def _significant(digits: str) -> int:
     return len(whole.lstrip("0").rstrip("0"))
 
 
-def _figure(found: re.Match[str]) -> Figure:
+def _figure(found: re.Match[str]) -> Figure | None:
+    """The figure of a match, or None for one beyond a float ("1e999")."""
     digits = re.sub(r"[,\u00a0\u202f\u2009 ]", "", found["digits"])
     exponent = int(found["exponent"] or 0)
     named = found["scale"] or found["word"]
     scale = _SCALES[named.lower()] if named else 1.0
     places = len(digits.partition(".")[2])
-    value = float(digits) * 10**exponent * scale
+    value = float(f"{digits}e{exponent}") * scale
+    if not math.isfinite(value):
+        return None
     if found["sign"] in ("-", "−"):
         value = -value
-    half_unit = 0.5 * 10 ** (exponent - places) * scale if _significant(digits) >= 2 else 0.0
+    half_unit = float(f"5e{exponent - places - 1}") * scale if _significant(digits) >= 2 else 0.0
     plain = not (found["currency"] or found["percent"] or named or found["exponent"])
     whole = "." not in digits and plain and found["sep"] is None
     trivial = whole and (abs(value) <= 10 or 1900 <= value <= 2100)
@@ -134,7 +137,7 @@ def figures(text: str) -> list[Figure]:
     """The figures of ``text`` (prose: see ``prose`` for an answer in Markdown), in order,
     the trivial ones included (``Figure.trivial``)."""
     text = _blank(_blank(text, _DATE_OR_TIME), _LIST_NUMBER)
-    return [_figure(found) for found in _FIGURE.finditer(text)]
+    return [figure for figure in map(_figure, _FIGURE.finditer(text)) if figure is not None]
 
 
 def numbers(text: str) -> list[tuple[float, str]]:
