@@ -154,3 +154,18 @@ def test_the_record_says_which_cell_each_figure_came_from() -> None:
     second = provenance(record, 1)
     assert second.sources[-1] == Source(1, 0, "print(4321)")
     assert second.ledger.uncomputed("not 4,321 but 98.76") == []
+
+
+def test_the_report_marks_the_figures_as_the_chat_does() -> None:
+    from localyst.agent import AssistantText, CodeFinished, CodeStarted
+    from localyst.transcript import UNCOMPUTED, Transcript, to_html_report
+
+    record = Transcript()
+    record.add_user("Total?")
+    record.apply(CodeStarted("cell-1-0", "print(12000 + 345)"))
+    record.apply(CodeFinished("cell-1-0", {"outputs": [{"kind": "stream", "name": "stdout", "text": "12345\n"}], "error": None, "duration": 0.1, "files": []}))
+    record.apply(AssistantText("It is 12,345, up 12.5% <b>really</b>."))
+    report = to_html_report(record, title="T")
+    assert "<span class='figure' title='From the output of a cell: print(12000 + 345) → 12345.'>12,345</span>" in report
+    assert f"<mark class='uncomputed' title='{UNCOMPUTED}'>12.5%<sup>?</sup></mark>" in report
+    assert "&lt;b&gt;really&lt;/b&gt;" in report and "<b>really" not in report

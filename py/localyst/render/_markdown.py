@@ -69,6 +69,11 @@ def _in_link(tokens: list, idx: int) -> bool:
     return False
 
 
+def marked_text(md: Any) -> None:
+    """Hand the text outside code and links to ``env["mark"]``, when a renderer is given one."""
+    md.add_render_rule("text", _text)
+
+
 def safe_links(md: Any) -> None:
     """The link rules above (for renderers that show images their own way)."""
     md.validateLink = _allowed_link
@@ -79,4 +84,4 @@ def safe_rendering(md: Any) -> None:
     """The link rules and the image placeholder."""
     safe_links(md)
     md.add_render_rule("image", _image)
-    md.add_render_rule("text", _text)
+    marked_text(md)

@@ -12,8 +12,10 @@ from typing import Any
 import panel as pn
 import param
 
+from ..agent._figures import Tie
 from ..render import Mark, escape
-from ..transcript import Provenance
+from ..transcript import UNCOMPUTED, Provenance, Source, origin
+from ..transcript import marker as marks
 from ._actions import action_button
 
 FIGURES_CSS = """
@@ -23,8 +25,6 @@ button.ly-figure:hover, button.ly-figure:focus-visible { background: #e7f0ff; ou
 mark.ly-uncomputed { background: #fff4e0; color: inherit; border-bottom: 2px dashed #a65300; padding: 0 1px; }
 mark.ly-uncomputed sup { font-size: .7em; font-weight: 700; margin-left: 1px; }
 """
-UNCOMPUTED = "Not computed: no output of the code in this conversation holds this number."
-SHOWN_CODE = 80  # characters of the code's line a computed figure's title names
 
 
 def cell_key(turn: int, index: int) -> str:
@@ -33,33 +33,16 @@ def cell_key(turn: int, index: int) -> str:
 
 
 def marker(found: Provenance) -> Mark:
-    """Marks the figures of a piece of the answer of ``found.turn``."""
+    """Marks the figures of a piece of the answer of ``found.turn``: a button for each one a
+    cell computed, a mark for each one none did."""
 
-    def mark(text: str) -> str:
-        parts, at = [], 0
-        for tie in found.ledger.ties(text):
-            figure = tie.figure
-            parts.append(escape(text[at : figure.start]))
-            if tie.computed is None:
-                parts.append(f'<mark class="ly-uncomputed" title="{escape(UNCOMPUTED)}">{escape(figure.text)}<sup>?</sup></mark>')
-            else:
-                source = found.sources[tie.computed.source]
-                where = "" if source.turn == found.turn else " of an earlier answer"
-                title = f"From the output of a cell{where}: {_line(source.code)} → {tie.computed.text}. Click to show the cell."
-                parts.append(action_button("show-cell", figure.text, "ly-figure", title, cell=cell_key(source.turn, source.index)))
-            at = figure.end
-        parts.append(escape(text[at:]))
-        return "".join(parts)
+    def wrap(tie: Tie, source: Source | None) -> str:
+        if source is None:
+            return f'<mark class="ly-uncomputed" title="{escape(UNCOMPUTED)}">{escape(tie.figure.text)}<sup>?</sup></mark>'
+        title = f"{origin(found, tie, source)} Click to show the cell."
+        return action_button("show-cell", tie.figure.text, "ly-figure", title, cell=cell_key(source.turn, source.index))
 
-    return mark
-
-
-def _line(code: str) -> str:
-    """The code's last line (where a result is printed, usually), shortened."""
-    lines = [line.strip() for line in code.strip().splitlines() if line.strip()]
-    last = lines[-1] if lines else ""
-    last = last if len(last) <= SHOWN_CODE else last[: SHOWN_CODE - 1] + "…"
-    return ("… " if len(lines) > 1 else "") + last
+    return marks(found, wrap)
 
 
 class AnswerText(pn.pane.Markdown):
