@@ -77,7 +77,7 @@ def _table_numbers(entry: dict) -> list[float]:
 
 #: The markup of one figure, given its tie and the cell it came from (None: not computed);
 #: the figure's text in it must be escaped.
-Wrap = Callable[[Tie, "Source | None"], str]
+Wrap = Callable[[Tie, Source | None], str]
 
 
 def marker(found: Provenance, wrap: Wrap) -> Mark:

@@ -13,15 +13,16 @@ from __future__ import annotations
 import base64
 import re
 from html import escape
+from collections.abc import Iterator
 from typing import Any
 
+from ..agent._figures import Tie
 from ..protocol import BOKEH_MIME, TABLE_MIME
 from ..render import clean_html
 from ._html import markdown_html, table_html
 from ._layout import reading_order
-from ._provenance import UNCOMPUTED, Provenance, Source, marker, origin, provenance
+from ._provenance import UNCOMPUTED, Provenance, Source, Wrap, marker, origin, provenance
 from ._record import Entry, Transcript, outcome
-from ..agent._figures import Tie
 
 POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 POLICY_META = f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">'
@@ -73,7 +74,7 @@ def to_html_report(transcript: Transcript, *, title: str) -> str:
     )
 
 
-def _entries(transcript: Transcript):
+def _entries(transcript: Transcript) -> Iterator[str]:
     """Each entry's HTML in reading order."""
     turn, found = -1, None
     for entry in reading_order(transcript.entries):
@@ -90,7 +91,7 @@ def _entries(transcript: Transcript):
             yield _cell(entry)
 
 
-def _wrap(found: Provenance):
+def _wrap(found: Provenance) -> Wrap:
     """A figure of the report: naming its cell, or marked as not computed."""
 
     def wrap(tie: Tie, source: Source | None) -> str:
