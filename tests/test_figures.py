@@ -154,6 +154,7 @@ def test_the_record_says_which_cell_each_figure_came_from() -> None:
     second = provenance(record, 1)
     assert second.sources[-1] == Source(1, 0, "print(4321)")
     assert second.ledger.uncomputed("not 4,321 but 98.76") == []
+    assert first.ledger.uncomputed("A table of 1 row") == [] and [f.text for f in first.ledger.uncomputed("of 11 rows")] == ["11"]
 
 
 def test_the_report_marks_the_figures_as_the_chat_does() -> None:

@@ -160,16 +160,21 @@ class Ledger:
     whose numbers were given rather than computed (the person's messages, the code)."""
 
     def __init__(self, outputs: Sequence[str], given: Iterable[str] = (), values: Sequence[Iterable[float]] = ()) -> None:
-        computed = [Computed(abs(v), written, i) for i, text in enumerate(outputs) for v, written in numbers(text)]
-        computed += [Computed(abs(v), str(v), i) for i, more in enumerate(values) for v in more]
-        self._computed = sorted(computed, key=lambda c: c.value)
-        self._keys = [c.value for c in self._computed]
+        # (value, output, as written) tuples: a long conversation holds tens of thousands
+        computed = [(abs(v), i, written) for i, text in enumerate(outputs) for v, written in numbers(text)]
+        computed += [(abs(v), i, v) for i, more in enumerate(values) for v in more]
+        computed.sort(key=lambda c: c[0])
+        self._computed = computed
+        self._keys = [c[0] for c in computed]
         self._given = sorted(abs(v) for text in given for v, _ in numbers(text))
 
     def tie(self, figure: Figure) -> Computed | None:
         """The output number the figure matches, from the latest output holding one; or None."""
         matches = [self._computed[i] for low, high in _ranges(figure) for i in range(*_between(self._keys, low, high))]
-        return max(matches, key=lambda c: c.source, default=None)
+        if not matches:
+            return None
+        value, source, written = max(matches, key=lambda c: c[1])
+        return Computed(value, str(written), source)
 
     def given(self, figure: Figure) -> bool:
         return any(start < end for start, end in (_between(self._given, low, high) for low, high in _ranges(figure)))

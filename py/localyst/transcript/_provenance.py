@@ -65,12 +65,13 @@ def provenance(transcript: Transcript, turn: int) -> Provenance:
 
 
 def _table_numbers(entry: dict) -> list[float]:
-    """The numbers in the cells of the cell's tables (the model reads only their text)."""
+    """The numbers in the cells of the cell's tables and their sizes, which the page shows
+    (the model reads only the tables' text)."""
+    tables = [output["data"][TABLE_MIME] for output in entry["outputs"] if TABLE_MIME in output.get("data", {})]
     return [
         value
-        for output in entry["outputs"]
-        for row in (output.get("data", {}).get(TABLE_MIME) or {}).get("rows", [])
-        for value in row
+        for table in tables
+        for value in [*table["shape"], *(value for row in table["rows"] for value in row)]
         if isinstance(value, (int, float)) and not isinstance(value, bool)
     ]
 
