@@ -99,6 +99,11 @@ def test_rounding_does_not_tie_what_is_off() -> None:
     assert tied("Exactly 3.14159265.", "3.14159") == {"3.14159265": None}  # more digits than computed
 
 
+def test_the_zeros_of_a_whole_number_count_as_written() -> None:
+    assert tied("About 12,000 rows.", "12345") == {"12,000": None}
+    assert tied("About 12k rows, or 12 thousand.", "12345") == {"12k": "12345", "12 thousand": "12345"}
+
+
 def test_a_single_significant_digit_ties_only_an_equal_number() -> None:
     assert tied("Roughly 0.5 of them.", "0.46") == {"0.5": None}
     assert tied("Roughly 0.5 of them.", "0.5") == {"0.5": "0.5"}

@@ -25,7 +25,9 @@ for -3.2), the number rounds to the figure as written: "3.14" ties 3.14159 (half
 of the last written digit), "1.23 million" ties 1234567, "$1.2k" ties 1234. A percent
 also ties the fraction: "45.7%" ties 0.4567 as well as 45.67. A figure with a single
 significant digit ("0.5", "20", "300") ties only an equal number: with so little written,
-rounding would tie it to almost anything in a large table.
+rounding would tie it to almost anything in a large table. For the same reason the zeros
+that end a whole number count as written: "12,000" ties 12,000.4 but not 12,345, which
+"12k" or "12 thousand" would.
 """
 
 from __future__ import annotations
