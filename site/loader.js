@@ -402,8 +402,40 @@
         save({ name: target.dataset.name, data, mime: header.slice(5, header.indexOf(";")) });
       } else if (target.dataset.action === "save-svg") {
         worker.postMessage({ type: "action", action: "save-svg", figure: target.dataset.figure, name: target.dataset.name });
+      } else if (target.dataset.action === "show-cell") {
+        showCell(target.dataset.cell);
       }
     });
+  }
+
+  // The first element under root, in any shadow root below it, that matches the selector.
+  function deepQuery(root, selector) {
+    const found = root.querySelector(selector);
+    if (found) return found;
+    for (const element of root.querySelectorAll("*")) {
+      const inner = element.shadowRoot && deepQuery(element.shadowRoot, selector);
+      if (inner) return inner;
+    }
+    return null;
+  }
+
+  // A figure of an answer was clicked: bring the code cell it came from into view and
+  // outline it for a moment. A cell far from the screen is not drawn, so nothing happens.
+  function showCell(key) {
+    const anchor = deepQuery(document, `[data-ly-cell="${CSS.escape(key || "")}"]`);
+    if (!anchor) return;
+    let card = anchor.getRootNode().host;
+    while (card && !card.classList.contains("ly-code")) card = card.getRootNode().host;
+    const shown = card || anchor;
+    shown.scrollIntoView({ block: "center", behavior: "smooth" });
+    shown.style.outline = "3px solid #1f6feb";
+    shown.style.outlineOffset = "2px";
+    shown.dataset.lyShown = key;
+    setTimeout(() => {
+      shown.style.outline = "";
+      shown.style.outlineOffset = "";
+      delete shown.dataset.lyShown;
+    }, 2500);
   }
 
   // A file the app hands over (an output, an export): saved through a temporary link.

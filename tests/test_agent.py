@@ -29,6 +29,7 @@ from localyst.agent import (
     scan_files,
 )
 from localyst.agent._context import DROPPED, TRIMMED_NOTICE
+from localyst.agent._loop import UNCOMPUTED_NOTICE
 from localyst.agent._messages import CANCELLED_NOTE, SAME_ERROR_NOTE, STOPPED_NOTE
 from localyst.agent._tools import partial_code
 from localyst.kernel import Kernel
@@ -665,3 +666,56 @@ def test_only_a_refusal_of_tools_switches_to_fenced_code(mock: MockModel, kernel
     agent, ended = asyncio.run(go())
     assert (agent.mode == "fenced") is switches
     assert (ended.reason == "error") is not switches
+
+
+# ---------------------------------------------------------------- figures no code computed
+
+
+def test_an_answer_with_an_invented_figure_is_asked_about_once(mock: MockModel, kernel: ThreadKernel) -> None:
+    mock.script(
+        tool_call("run_python", code("total = 12000 + 345\nprint(total)"), id="call_t"),
+        text("The total is **12,345**, up 12.5% on last year."),
+        text("The 12.5% was an estimate; I did not compute it."),
+    )
+    ended, events, history = turn(mock, kernel)
+    assert len(mock.chat_requests()) == 3  # asked once, and not again though 12.5% is still nowhere
+    asked = sent(mock, 2)[-1]
+    assert asked["role"] == "user" and "12.5%" in asked["content"] and "12,345" not in asked["content"]
+    assert sent(mock, 2)[-2] == {"role": "assistant", "content": "The total is **12,345**, up 12.5% on last year."}
+    assert ended == TurnEnded("answered", "The 12.5% was an estimate; I did not compute it.")
+    [notice] = of(Notice, events)
+    assert notice.text == UNCOMPUTED_NOTICE.format(figures="12.5%")
+    assert events.index(notice) < events.index(of(RequestSent, events)[2])
+    assert history[-2:] == [asked, {"role": "assistant", "content": ended.message}]
+
+
+def test_an_answer_whose_figures_were_computed_is_not_asked_about(mock: MockModel, kernel: ThreadKernel) -> None:
+    history = [{"role": "user", "content": "Which rows are over 250, and what is pi?"}]
+    mock.script(
+        tool_call("run_python", code("import math\nprint(math.pi, 0.4567)"), id="call_p"),
+        text("Pi is about 3.14, 45.7% of rows are over 250, and there are 3 columns."),
+    )
+    ended, events, _ = turn(mock, kernel, history)
+    assert ended.reason == "answered" and len(mock.chat_requests()) == 2
+    assert not of(Notice, events)
+
+
+def test_figures_are_not_asked_about_when_turned_off_or_out_of_steps(mock: MockModel, kernel: ThreadKernel) -> None:
+    mock.script(text("There are 4,321 rows."))
+    ended, events, _ = turn(mock, kernel, check_figures=False)
+    assert ended.message == "There are 4,321 rows." and len(mock.chat_requests()) == 1 and not of(Notice, events)
+    mock.reset()
+    mock.script(tool_call("run_python", code("print('hi')"), id="call_h"), text("There are 4,321 rows."))
+    ended, events, _ = turn(mock, kernel, limits=Limits(max_steps=2))
+    assert ended.message == "There are 4,321 rows." and len(mock.chat_requests()) == 2 and not of(Notice, events)
+
+
+def test_a_figure_asked_about_before_is_asked_about_again_in_a_later_turn(mock: MockModel, kernel: ThreadKernel) -> None:
+    mock.script(text("It is 4,321."), text("4,321 is a guess."))
+    ended, _, history = turn(mock, kernel)
+    assert ended.message == "4,321 is a guess." and len(mock.chat_requests()) == 2
+    history.append({"role": "user", "content": "And now?"})
+    mock.script(text("Still 4,321."), text("A guess, again."))
+    ended, events, _ = turn(mock, kernel, history)
+    assert ended.message == "A guess, again." and len(mock.chat_requests()) == 4  # the question gave no figure
+    assert "4,321" in sent(mock, 3)[-1]["content"]

@@ -334,7 +334,8 @@ def test_the_report_shows_the_conversation(conversation: Conversation) -> None:
     look, typo, plot, fenced, edited = code_entries(conversation.transcript)
     assert "<title>Sales &lt;2024&gt;</title>" in report and "<h1>Sales &lt;2024&gt;</h1>" in report
     assert "What is the total amount in sales.csv? Plot it by region." in report
-    assert f"The total is <strong>{TOTAL}</strong>" in report and "<th>region</th>" in report  # Markdown, rendered
+    assert "<th>region</th>" in report  # Markdown, rendered, its figures marked with the cell each came from
+    assert f"The total is <strong><span class='figure' title='From the output of a cell: " in report and f">{TOTAL}</span></strong>" in report
     assert "Let me look at the file first." in report
     assert report.count('sales = pd.read_csv(&quot;sales.csv&quot;)') == 1
     table = look["outputs"][0]["data"][TABLE_MIME]
@@ -354,7 +355,9 @@ def test_the_report_is_self_contained_and_escapes_what_it_shows(conversation: Co
     assert "href=" not in lowered and "<link" not in lowered and "@import" not in lowered and "url(" not in lowered
     assert all(source.startswith("data:") for source in re.findall(r"\bsrc=['\"]([^'\"]*)", report))
     assert "content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\"" in report
-    assert XSS not in report and report.count(XSS_ESCAPED) == 3  # in the model's text, the code and its output
+    # in the model's text, the code, its output, and the title of the figure the code printed
+    assert XSS not in report and report.count(XSS_ESCAPED) == 4
+    assert re.search(r"<span class='figure' title='[^'<>]*" + re.escape(XSS_ESCAPED), report)
     frame = re.search(r"<iframe sandbox title='HTML output' srcdoc=\"([^\"]*)\"></iframe>", report)
     assert frame is not None and "&lt;b&gt;note&lt;/b&gt;" in frame.group(1) and "&lt;script" not in frame.group(1)  # cleaned: render/_html.py
     assert "Content-Security-Policy" in frame.group(1)

@@ -403,3 +403,84 @@ def test_no_message_holds_a_reactive_html_component():
     assert len(app.chat.objects) == 3
     for message in app.chat.objects:
         assert not message.select(ReactiveHTML), f"{type(message).__name__} holds ReactiveHTML"
+
+
+def test_the_figures_setting_reaches_the_agent_and_is_kept():
+    from localyst.ui._behaviour import BehaviourPanel
+
+    app = LocalystApp("?base_url=http://127.0.0.1:9/v1&model=m")
+    assert app.agents.agent(app.settings.endpoint(), app.behaviour.options(), app._approve).check_figures is True
+    app.behaviour.figures.value = False
+    assert app.agents.agent(app.settings.endpoint(), app.behaviour.options(), app._approve).check_figures is False
+    fresh = BehaviourPanel()
+    fresh.restore(app.behaviour.remembered())
+    assert fresh.figures.value is False
+
+
+def _stored_with_figures():
+    """Two turns: the first computes 12345, the second answers with it, 0.4567 as a percent,
+    and a figure no code computed; the answer also carries HTML, and the code quotes."""
+    from localyst.agent import AssistantText, CodeFinished, CodeStarted, KernelOutput
+    from localyst.transcript import Transcript
+
+    transcript = Transcript()
+    transcript.add_user("What is the total?")
+    transcript.apply(CodeStarted("cell-1-0", 'total = 12000 + 345\nprint(total, "<b>")'))
+    transcript.apply(KernelOutput("cell-1-0", {"kind": "stream", "name": "stdout", "text": "12345 <b>\n"}))
+    transcript.apply(CodeFinished("cell-1-0", {"execution_count": 1, "outputs": [], "error": None, "duration": 0.1, "files": []}))
+    transcript.apply(AssistantText("The total is **12,345**."))
+    transcript.add_user("And the share?")
+    transcript.apply(CodeStarted("cell-1-0", "print(0.4567)"))
+    transcript.apply(KernelOutput("cell-1-0", {"kind": "stream", "name": "stdout", "text": "0.4567\n"}))
+    transcript.apply(CodeFinished("cell-1-0", {"execution_count": 2, "outputs": [], "error": None, "duration": 0.1, "files": []}))
+    transcript.apply(AssistantText('<img src=x onerror="alert(1)"> It is 45.7% of 12,345, up 12.5% <script>alert(2)</script>; see [3,456](https://example.org/3456) and `x = 98.6`.'))
+    return transcript
+
+
+def _shown_html(pane) -> str:
+    """The HTML the page gets for a Markdown pane (Panel escapes it once for its model)."""
+    import html
+
+    return html.unescape(pane._transform_object(pane.object)["object"])
+
+
+def test_a_stored_answer_is_drawn_with_its_figures_marked_and_its_html_escaped():
+    import re
+
+    from localyst.session import Conversation
+    from localyst.ui._actions import TOKEN
+    from localyst.ui._figures import UNCOMPUTED, AnswerText
+    from localyst.ui._markdown import lock_down_markdown
+
+    lock_down_markdown()  # as the page does before anything is drawn
+    app = LocalystApp("")
+    app.show_conversation(Conversation(app.kernel, _stored_with_figures(), []))
+    panel = app._stored_answer(app.session, 1)
+    body = panel.objects[0]
+    [text] = [o for o in body.objects if isinstance(o, AnswerText)]
+    shown = _shown_html(text)
+    assert "<img" not in shown and "<script" not in shown  # the model's HTML is text
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in shown and "&lt;script&gt;alert(2)&lt;/script&gt;" in shown
+    buttons = re.findall(r"<button [^>]*>[^<]*</button>", shown)
+    assert len(buttons) == 2, shown
+    share, total = buttons
+    assert ">45.7%</button>" in share and 'data-cell="1-0"' in share and f'data-token="{TOKEN}"' in share
+    assert 'title="From the output of a cell: print(0.4567) → 0.4567. Click to show the cell."' in share
+    # 12,345 came from the first turn's cell, whose code holds a quote and markup: escaped in the title
+    assert 'data-cell="0-0"' in total and "of an earlier answer" in total and "&quot;&lt;b&gt;&quot;" in total
+    assert f'<mark class="ly-uncomputed" title="{UNCOMPUTED}">12.5%<sup>?</sup></mark>' in shown
+    assert shown.count("ly-uncomputed") == 1  # not the link's text, not the inline code
+    assert '<a href="https://example.org/3456"' in shown and "<code>x = 98.6</code>" in shown
+    # the cells say which they are, for the page to find them
+    [cell] = [c for c in app._stored_answer(app.session, 0).objects[0].objects if getattr(c, "css_classes", None) == ["ly-code"]]
+    assert "data-ly-cell='0-0'" in cell.objects[2].object
+
+
+def test_an_unmarked_answer_renders_as_any_markdown_pane():
+    from localyst.ui._figures import AnswerText
+    from localyst.ui._markdown import lock_down_markdown
+
+    lock_down_markdown()
+    source = "Total **12,345** <b>x</b> ![i](http://e.org/i.png)"
+    assert _shown_html(AnswerText(source)) == _shown_html(pn.pane.Markdown(source))
+    assert "&lt;b&gt;" in _shown_html(AnswerText(source)) and "image not loaded" in _shown_html(AnswerText(source))

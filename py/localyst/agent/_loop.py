@@ -41,8 +41,10 @@ from ._messages import (
     assistant_message,
     close_open_calls,
     figures_message,
+    ledger_of,
     output_message,
     tool_message,
+    uncomputed_message,
     without_tools,
 )
 from ._prompt import Mode, system_prompt
@@ -75,6 +77,7 @@ UNREADABLE_CALL = (
 UNREADABLE_NOTICE = "The model wrote a run_python call as text whose code could not be read; the model was told, and nothing ran."
 TEXT_CALL_NOTICE = "The model wrote its run_python call as text rather than as a tool call; it was run as that call."
 TEXT_CODE_NOTICE = "The model wrote its code as a ```python block rather than as a tool call; it was run as that call."
+UNCOMPUTED_NOTICE = "The answer has numbers that appear in no output ({figures}); the model was asked once to compute them or say they are estimates."
 NO_TEMPERATURE_NOTICE = "This endpoint does not take a temperature setting, so requests go without one."
 STOPPED = "Stopped by the person."
 
@@ -100,6 +103,8 @@ class Agent:
     trimmed to. ``approve``, if given, is asked before each cell and may refuse it; the
     model is told of a refusal. ``temperature``, if given, is sent with each request (low
     suits code); an endpoint that refuses it gets requests without it from then on.
+    ``check_figures`` asks the model, once a turn, about the numbers of its answer that
+    appear in no output (agent/_figures.py says which numbers count).
     """
 
     def __init__(
@@ -115,6 +120,7 @@ class Agent:
         output_limit: int = OUTPUT_LIMIT,
         approve: Approve | None = None,
         temperature: float | None = None,
+        check_figures: bool = True,
     ) -> None:
         self.endpoint = endpoint
         self.kernel = kernel
@@ -126,6 +132,7 @@ class Agent:
         self.output_limit = output_limit
         self.approve = approve
         self.temperature = temperature
+        self.check_figures = check_figures
 
     async def run_turn(
         self, history: list[Message], environment: Environment = Environment(), on_event: OnEvent = lambda event: None
@@ -149,6 +156,7 @@ class _Turn:
         self.budget = Budget(agent.limits)
         self.trimmed_noticed = False
         self.text_noticed = False
+        self.figures_asked = False
 
     async def run(self) -> TurnEnded:
         try:
@@ -177,8 +185,10 @@ class _Turn:
                     self.budget.record_failure(problem)
                     self.history.append(output_message(problem, []))
                 else:
-                    if reply.cut_off:
+                    if reply.cut_off:  # not asked about its figures: the answer is not whole
                         self.emit(Notice(ANSWER_CUT_NOTICE))
+                    elif self._ask_about_figures(reply.text):
+                        continue
                     return self._end("answered", reply.text)
         except asyncio.CancelledError:
             close_open_calls(self.history)
@@ -195,6 +205,20 @@ class _Turn:
             return
         self.text_noticed = True
         self.emit(Notice(TEXT_CALL_NOTICE if found.form == "call" else TEXT_CODE_NOTICE))
+
+    def _ask_about_figures(self, answer: str) -> bool:
+        """Ask the model (once a turn, and only with a request to spare) about the figures of
+        its answer that no output holds; True when it was asked."""
+        if not self.agent.check_figures or self.figures_asked or self.budget.exhausted() is not None:
+            return False
+        missing = ledger_of(self.history).uncomputed(answer)
+        if not missing:
+            return False
+        self.figures_asked = True
+        listed = ", ".join(dict.fromkeys(figure.text for figure in missing))
+        self.emit(Notice(UNCOMPUTED_NOTICE.format(figures=listed)))
+        self.history.append(uncomputed_message(listed))
+        return True
 
     def _end(self, reason: EndReason, message: str, problem: Problem | None = None) -> TurnEnded:
         ended = TurnEnded(reason, message, problem)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._fenced import OUTPUT_PREFIX
+from ._figures import Ledger, code_of
 from ._tools import code_from_arguments
 
 Message = dict[str, Any]
@@ -18,6 +19,10 @@ DECLINED_NOTE = (
 )
 STOPPED_NOTE = "(Stopped by the person while it ran.)"
 MAX_IMAGES = 4  # per message: figures are large, and a few make the point
+UNCOMPUTED_QUESTION = (
+    "These numbers in your answer appear in no output of the code: {figures}. "
+    "Compute them with code, or say plainly that they are estimates or assumptions."
+)
 
 
 def assistant_message(text: str, calls: list[tuple[str, str, str]]) -> Message:
@@ -99,3 +104,24 @@ def without_tools(messages: list[Message]) -> list[Message]:
 def _code_of(arguments: str) -> str:
     code = code_from_arguments(arguments)
     return code if code is not None else arguments
+
+
+def ledger_of(history: list[Message]) -> Ledger:
+    """What the model has read of outputs, and what it was given: the person's messages and
+    the code it wrote (a call's arguments; a reply's code blocks, or the whole text of a
+    reply whose code ran, since a call written as text is no block)."""
+    outputs = [text_of(m) for m in history if is_output(m)]
+    asked = UNCOMPUTED_QUESTION.partition("{")[0]  # its figures were the model's, not given
+    given = [text_of(m) for m in history if m.get("role") == "user" and not is_output(m) and not text_of(m).startswith(asked)]
+    for position, message in enumerate(history):
+        if message.get("role") == "assistant":
+            ran = position + 1 < len(history) and is_output(history[position + 1])
+            given.append(text_of(message) if ran else code_of(text_of(message)))
+            given += [_code_of(c["function"]["arguments"]) for c in message.get("tool_calls") or []]
+    return Ledger(outputs, given)
+
+
+def uncomputed_message(figures: str) -> Message:
+    """The person's side asks the model once about the figures no output holds (``figures``
+    lists them as the answer wrote them)."""
+    return {"role": "user", "content": UNCOMPUTED_QUESTION.format(figures=figures)}

@@ -19,7 +19,7 @@ PAGE_MESSAGES = ("start", "rendered", "patch", "files", "action")
 #: What the app worker (and the app, through it) posts to the page.
 APP_MESSAGES = ("status", "startup", "render", "ready", "patch", "idle", "download", "error")
 #: The ``data-action`` of the buttons the app draws as plain HTML; loader.js acts on them.
-BUTTON_ACTIONS = ("add-files", "restore-backup", "copy", "save-image", "save-svg")
+BUTTON_ACTIONS = ("add-files", "restore-backup", "copy", "save-image", "save-svg", "show-cell")
 
 #: Longest question or draft the first screen hands over, and longest chart name.
 MAX_TEXT = 1_000_000

@@ -13,12 +13,16 @@ choosing, so it stays text.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from ._text import escape
 
 LINK_SCHEMES = ("http", "https", "mailto")
+
+#: Turns a piece of plain text into the HTML that shows it marked; escapes all of it.
+Mark = Callable[[str], str]
 
 
 def _outside(url: str) -> str:
@@ -50,6 +54,26 @@ def _image(self: Any, tokens: list, idx: int, options: Any, env: Any) -> str:
     )
 
 
+def _text(self: Any, tokens: list, idx: int, options: Any, env: Any) -> str:
+    mark = env.get("mark") if isinstance(env, dict) else None
+    if mark is None or _in_link(tokens, idx):
+        return escape(tokens[idx].content)
+    return mark(tokens[idx].content)
+
+
+def _in_link(tokens: list, idx: int) -> bool:
+    """Whether the inline token ``idx`` is a link's text (its address may hold numbers)."""
+    for token in reversed(tokens[:idx]):
+        if token.type in ("link_open", "link_close"):
+            return token.type == "link_open"
+    return False
+
+
+def marked_text(md: Any) -> None:
+    """Hand the text outside code and links to ``env["mark"]``, when a renderer is given one."""
+    md.add_render_rule("text", _text)
+
+
 def safe_links(md: Any) -> None:
     """The link rules above (for renderers that show images their own way)."""
     md.validateLink = _allowed_link
@@ -60,3 +84,4 @@ def safe_rendering(md: Any) -> None:
     """The link rules and the image placeholder."""
     safe_links(md)
     md.add_render_rule("image", _image)
+    marked_text(md)

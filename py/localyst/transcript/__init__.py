@@ -7,6 +7,7 @@ runs in the browser's worker and in plain CPython alike.
 """
 
 from ._notebook import notebook_json, to_notebook
+from ._provenance import UNCOMPUTED, Provenance, Source, marker, origin, provenance
 from ._record import VERSION, Entry, Outcome, Transcript, outcome, readable_text
 from ._replay import INTERRUPTED, Turn, mark_interrupted, replayable_code, turns
 from ._report import to_html_report
@@ -14,15 +15,21 @@ from ._script import to_script
 
 __all__ = [
     "INTERRUPTED",
+    "UNCOMPUTED",
     "VERSION",
     "Entry",
     "Outcome",
+    "Provenance",
+    "Source",
     "Transcript",
     "Turn",
     "mark_interrupted",
+    "marker",
+    "origin",
     "replayable_code",
     "turns",
     "notebook_json",
+    "provenance",
     "outcome",
     "readable_text",
     "to_html_report",

@@ -8,10 +8,10 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from ..render import safe_links
+from ..render import Mark, marked_text, safe_links
 
 # Raw HTML in Markdown comes out as text; links follow the page's rules (render/_markdown.py).
-_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"]).use(safe_links)
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"]).use(safe_links).use(marked_text)
 
 
 def _image_as_text(renderer: Any, tokens: list[Token], index: int, options: Any, env: Any) -> str:
@@ -23,8 +23,9 @@ def _image_as_text(renderer: Any, tokens: list[Token], index: int, options: Any,
 _MARKDOWN.add_render_rule("image", _image_as_text)
 
 
-def markdown_html(text: str) -> str:
-    return _MARKDOWN.render(text)
+def markdown_html(text: str, mark: Mark | None = None) -> str:
+    """``text`` as HTML; ``mark``, if given, marks the figures of its plain text."""
+    return _MARKDOWN.render(text, {"mark": mark} if mark is not None else None)
 
 
 def table_html(table: dict[str, Any]) -> str:

@@ -3,7 +3,9 @@
 Everything in it comes from the model or from code, so everything is escaped; the file
 has no script and loads nothing: images travel as data: URIs, and a Content Security
 Policy forbids any other load, should anything slip through. HTML that code displayed
-is shown in a sandboxed frame, never mixed into the page.
+is shown in a sandboxed frame, never mixed into the page. The figures of each answer are
+marked as in the chat: one a cell's output holds names that cell when pointed at (the file
+links nowhere, not even within itself), one no output holds is marked "not computed".
 """
 
 from __future__ import annotations
@@ -11,12 +13,15 @@ from __future__ import annotations
 import base64
 import re
 from html import escape
+from collections.abc import Iterator
 from typing import Any
 
+from ..agent._figures import Tie
 from ..protocol import BOKEH_MIME, TABLE_MIME
 from ..render import clean_html
 from ._html import markdown_html, table_html
 from ._layout import reading_order
+from ._provenance import UNCOMPUTED, Provenance, Source, Wrap, marker, origin, provenance
 from ._record import Entry, Transcript, outcome
 
 POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
@@ -52,11 +57,14 @@ thead th { background: #f0f2f5; }
 img { max-width: 100%; height: auto; }
 iframe { width: 100%; height: 24rem; border: 1px solid #d8dde3; border-radius: 6px; background: #fff; }
 .files, .image-ref { color: #59636e; font-size: .85rem; }
+.figure { text-decoration: underline dotted #1f6feb; }
+mark.uncomputed { background: #fff4e0; border-bottom: 2px dashed #a65300; }
+mark.uncomputed sup { font-size: .7em; font-weight: 700; }
 """
 
 
 def to_html_report(transcript: Transcript, *, title: str) -> str:
-    body = "\n".join(_entry(entry) for entry in reading_order(transcript.entries))
+    body = "\n".join(_entries(transcript))
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"{POLICY_META}\n"
@@ -66,15 +74,33 @@ def to_html_report(transcript: Transcript, *, title: str) -> str:
     )
 
 
-def _entry(entry: Entry) -> str:
-    kind = entry["kind"]
-    if kind == "user":
-        return f"<section class='question'><h2>You asked</h2><div class='plain'>{escape(entry['text'])}</div></section>"
-    if kind == "assistant":
-        return f"<div class='answer'>{markdown_html(entry['text'])}</div>"
-    if kind == "notice":
-        return f"<p class='notice'>{escape(entry['text'])}</p>"
-    return _cell(entry)
+def _entries(transcript: Transcript) -> Iterator[str]:
+    """Each entry's HTML in reading order."""
+    turn, found = -1, None
+    for entry in reading_order(transcript.entries):
+        kind = entry["kind"]
+        if kind == "user":
+            turn += 1
+            found = provenance(transcript, turn)
+            yield f"<section class='question'><h2>You asked</h2><div class='plain'>{escape(entry['text'])}</div></section>"
+        elif kind == "assistant":
+            yield f"<div class='answer'>{markdown_html(entry['text'], None if found is None else marker(found, _wrap(found)))}</div>"
+        elif kind == "notice":
+            yield f"<p class='notice'>{escape(entry['text'])}</p>"
+        else:
+            yield _cell(entry)
+
+
+def _wrap(found: Provenance) -> Wrap:
+    """A figure of the report: naming its cell, or marked as not computed."""
+
+    def wrap(tie: Tie, source: Source | None) -> str:
+        if source is None:
+            return f"<mark class='uncomputed' title='{escape(UNCOMPUTED)}'>{escape(tie.figure.text)}<sup>?</sup></mark>"
+        title = escape(origin(found, tie, source))
+        return f"<span class='figure' title='{title}'>{escape(tie.figure.text)}</span>"
+
+    return wrap
 
 
 def _cell(entry: Entry) -> str:

@@ -23,11 +23,13 @@ def new_token() -> None:
     TOKEN = secrets.token_urlsafe(18)
 
 
-def action_button(action: str, label: str, css: str = "", **data: str) -> str:
-    """The markup of a button for ``action``; ``data`` become its ``data-*`` attributes."""
+def action_button(action: str, label: str, css: str = "", title: str = "", **data: str) -> str:
+    """The markup of a button for ``action``; ``data`` become its ``data-*`` attributes,
+    ``title`` what a pointer resting on it shows."""
     attributes = "".join(f' data-{name.replace("_", "-")}="{escape(value)}"' for name, value in data.items())
     classes = f' class="{escape(css)}"' if css else ""
+    tip = f' title="{escape(title)}"' if title else ""
     return (
-        f'<button type="button"{classes} data-action="{escape(action)}" data-token="{TOKEN}"{attributes}>'
+        f'<button type="button"{classes}{tip} data-action="{escape(action)}" data-token="{TOKEN}"{attributes}>'
         f"{escape(label)}</button>"
     )

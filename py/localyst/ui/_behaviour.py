@@ -28,6 +28,7 @@ class BehaviourPanel:
         self.mode = pn.widgets.Select(name="How the model runs code", options=[TOOLS, FENCED], value=TOOLS)
         self.images = pn.widgets.Checkbox(name="Show charts to the model as images (vision models)", value=False)
         self.confirm = pn.widgets.Checkbox(name="Confirm each cell before it runs", value=False)
+        self.figures = pn.widgets.Checkbox(name="Ask the model about numbers no code computed", value=True)
 
     def fields(self) -> dict[str, pn.widgets.Widget]:
         """Each setting by the name it is kept under (not its label, which may be reworded)."""
@@ -40,6 +41,7 @@ class BehaviourPanel:
             "mode": self.mode,
             "send_images": self.images,
             "confirm": self.confirm,
+            "check_figures": self.figures,
         }
 
     def widgets(self) -> tuple[pn.widgets.Widget, ...]:
@@ -67,6 +69,7 @@ class BehaviourPanel:
             "context_tokens": self.context.value,
             "temperature": self.temperature.value,
             "confirm": self.confirm.value,
+            "check_figures": self.figures.value,
         }
 
     def view(self) -> pn.viewable.Viewable:
@@ -87,6 +90,11 @@ class BehaviourPanel:
             ),
             self.images,
             self.confirm,
+            self.figures,
+            pn.pane.HTML(
+                "<p class='ly-hint'>Once per answer; every number of an answer is marked with the code it came from, or as not computed.</p>",
+                margin=(0, 10),
+            ),
             title="Interpreter settings",
             collapsed=True,
             sizing_mode="stretch_width",

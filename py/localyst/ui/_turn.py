@@ -23,9 +23,11 @@ from ..agent import (
 from ..kernel.core._formulas import SPREADSHEET_SUFFIXES
 from ..protocol import clean_output, clean_result
 from ..render import escape, fenced, visible
+from ..transcript import Provenance
 from . import _outputs
 from ._buttons import once_button
 from ._copy import copy_button, copy_markup
+from ._figures import FIGURES_CSS, AnswerText, cell_key, marker
 from ._sent import SentLog
 
 #: Seconds between two renders of text or code that is still streaming.
@@ -52,7 +54,10 @@ class CodeCell:
     def __init__(self, code: str = "", run_edited: RunEdited | None = None) -> None:
         self.source = code
         self.code = pn.pane.Markdown(fenced(code), sizing_mode="stretch_width", margin=0)
-        self.status = pn.pane.HTML("<span class='ly-status'>writing…</span>", stylesheets=[TURN_CSS], margin=(0, 5))
+        self.status = pn.pane.HTML("", stylesheets=[TURN_CSS], margin=(0, 5))
+        self.anchor = ""  # cell_key: how a figure's button finds this cell in the page
+        self._status_text = ""
+        self.set_status("writing…")
         self.outputs = pn.Column(sizing_mode="stretch_width", margin=0)
         self.copy = copy_button(code, margin=(0, 4))
         self.edit = pn.widgets.Button(name="Edit and run", icon="pencil", button_type="light", margin=(0, 4))
@@ -139,7 +144,13 @@ class CodeCell:
         self.outputs.clear()
 
     def set_status(self, text: str) -> None:
-        self.status.object = f"<span class='ly-status'>{escape(text)}</span>"
+        self._status_text = text
+        anchor = f" data-ly-cell='{escape(self.anchor)}'" if self.anchor else ""
+        self.status.object = f"<span class='ly-status'{anchor}>{escape(text)}</span>"
+
+    def set_anchor(self, anchor: str) -> None:
+        self.anchor = anchor
+        self.set_status(self._status_text)
 
     def finish(self, result: dict) -> dict:
         """Show how the run ended (the result is checked again: it may come from storage)."""
@@ -232,9 +243,12 @@ class TurnView:
 
     Adding a component to a live page costs a walk of the whole document, so a hidden
     code cell is made ready while each model request is out, and the first code the
-    model writes fills it instead of adding one."""
+    model writes fills it instead of adding one.
 
-    def __init__(self, download: Download | None = None, run_edited: RunEdited | None = None) -> None:
+    ``turn`` is the answer's place in the conversation (counted from 0): the figures of
+    its text find their cells by it once ``mark`` is called."""
+
+    def __init__(self, download: Download | None = None, run_edited: RunEdited | None = None, turn: int | None = None) -> None:
         self.download = download
         self.run_edited = run_edited
         self.body = pn.Column(sizing_mode="stretch_width", margin=0)
@@ -242,7 +256,9 @@ class TurnView:
         self.usage = pn.pane.HTML("", stylesheets=[TURN_CSS], margin=(0, 5))
         self.sent = SentLog()
         self.panel = pn.Column(self.body, self.waiting, self.usage, self.sent.card, sizing_mode="stretch_width", margin=0)
-        self._text: pn.pane.Markdown | None = None
+        self.turn = turn
+        self._text: AnswerText | None = None
+        self._texts: list[AnswerText] = []
         self._text_value = ""
         self._cells: dict[str, CodeCell] = {}
         self._spare: CodeCell | None = None
@@ -265,7 +281,8 @@ class TurnView:
         if isinstance(event, AssistantText):
             self._text_value = self._text_value + event.delta if self._text is not None else event.delta
             if self._text is None:
-                self._text = pn.pane.Markdown(self._text_value, sizing_mode="stretch_width", margin=0)
+                self._text = AnswerText(self._text_value, stylesheets=[FIGURES_CSS], sizing_mode="stretch_width", margin=0)
+                self._texts.append(self._text)
                 self._add(self._text)
             else:
                 text, value = self._text, self._text_value
@@ -312,6 +329,13 @@ class TurnView:
         """Render at once what is still waiting for the next throttled render."""
         self._throttle.flush()
 
+    def mark(self, found: Provenance) -> None:
+        """Mark the figures of the turn's text: with the cell each came from, or as not computed."""
+        self._throttle.flush()
+        mark = marker(found)
+        for text in self._texts:
+            text.mark = mark
+
     async def approve(self, cell_id: str, code: str) -> bool:
         """Ask the person whether a cell may run (the "Confirm before running" setting)."""
         self._throttle.flush()
@@ -345,6 +369,8 @@ class TurnView:
             else:
                 cell = CodeCell(run_edited=self.run_edited)
                 self.body.append(cell.card)
+            if self.turn is not None:
+                cell.set_anchor(cell_key(self.turn, len(self._cells)))
             self._cells[cell_id] = cell
         return self._cells[cell_id]
 

@@ -18,7 +18,7 @@ from ..kernel.client import RemoteKernel
 from ..protocol import Early, PageAction, Restore, SaveSvg
 from ..render import escape, size_text
 from ..session import Agents, Conversation, Waiting
-from ..transcript import notebook_json, to_html_report, to_script, turns
+from ..transcript import notebook_json, provenance, to_html_report, to_script, turns
 from ._behaviour import BehaviourPanel
 from ._settings import SettingsPanel
 from ._styles import APP_CSS, HEADER_CSS
@@ -215,11 +215,11 @@ class LocalystApp:
 
     def _stored_answer(self, session: Conversation, number: int) -> pn.viewable.Viewable:
         """Answer ``number`` of the conversation, drawn from its record."""
-        view = self._turn_view()
+        view = self._turn_view(number)
         found = turns(session.transcript)
         for event in found[number].events if number < len(found) and session is self.session else []:
             view.handle(event)
-        view.flush()
+        view.mark(provenance(session.transcript, number))
         return view.panel
 
     def _show_latest(self) -> None:
@@ -389,15 +389,16 @@ class LocalystApp:
         # feed (which draws only what is near the screen) draws the question and its answer.
         self._show_latest()
         self.session.ask(str(contents))
-        number = sum(1 for entry in self.session.transcript.entries if entry["kind"] == "user") - 1
+        number = self._last_turn()
         await self.keeper.save()  # kept before it is sent
-        view = self._turn_view()
+        view = self._turn_view(number)
         answer = Deferred(None, view.panel)
         yield answer
         failed_silently: bool | None = None  # None: stopped
         try:
             failed_silently = await self._run_turn(endpoint, view)
         finally:  # answered, failed or stopped: from now on the record can draw it again
+            view.mark(provenance(self.session.transcript, number))
             if failed_silently is not True:
                 answer.make = partial(self._stored_answer, self.session, number)
         if failed_silently:
@@ -461,8 +462,8 @@ class LocalystApp:
         finally:
             self.replay_button.disabled = False
 
-    def _turn_view(self) -> TurnView:
-        return TurnView(download=self.files.download, run_edited=self._run_edited)
+    def _turn_view(self, turn: int | None = None) -> TurnView:
+        return TurnView(download=self.files.download, run_edited=self._run_edited, turn=turn)
 
     async def _run_edited(self, code: str, cell) -> dict:
         """Run code the person edited; the model hears about it with their next message."""
@@ -478,9 +479,17 @@ class LocalystApp:
     async def _retry(self) -> None:
         """Ask again: forget what the failed turn added after the person's message, run anew."""
         self.session.forget_failed_answer()
-        view = self._turn_view()
+        number = self._last_turn()
+        view = self._turn_view(number)
         self.chat.send(view.panel, user=ASSISTANT, avatar="A", respond=False)
-        await self._run_turn(self.settings.endpoint(), view)
+        try:
+            await self._run_turn(self.settings.endpoint(), view)
+        finally:
+            view.mark(provenance(self.session.transcript, number))
+
+    def _last_turn(self) -> int:
+        """The place in the conversation (from 0) of the person's last message."""
+        return sum(1 for entry in self.session.transcript.entries if entry["kind"] == "user") - 1
 
     def view(self) -> pn.viewable.Viewable:
         header = pn.pane.HTML(
