@@ -84,4 +84,4 @@ async def run_recipe(
                 f"{error.get('ename')}: {str(error.get('evalue'))[:300]}. The cells after it did not run."
             )
             return RecipeEnded(number - 1, count, number, message)
-    return RecipeEnded(count, count, None, f"The recipe ran: all {count} cells.")
+    return RecipeEnded(count, count, None, f"The recipe ran to its end: {count} cell{'s' if count != 1 else ''}.")
