@@ -237,3 +237,12 @@ def test_a_recipe_runs_as_a_plain_script_in_a_folder_of_its_inputs(tmp_path: Pat
     ran = subprocess.run([sys.executable, "recipe.py"], cwd=tmp_path, capture_output=True, text=True, env=dict(os.environ))
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.strip() == f"total {sum(FEBRUARY)}"
+
+
+def test_an_input_starts_with_a_file_of_its_name_or_the_only_one_of_its_type() -> None:
+    from localyst.ui._recipes import NOT_CHOSEN, default_choice
+
+    assert default_choice("january.csv", ["february.csv", "january.csv"]) == "january.csv"
+    assert default_choice("january.csv", ["february.csv", "notes.txt"]) == "february.csv"
+    assert default_choice("january.csv", ["february.csv", "march.CSV"]) == NOT_CHOSEN
+    assert default_choice("january.csv", []) == NOT_CHOSEN
