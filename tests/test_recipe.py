@@ -56,6 +56,13 @@ def test_a_recipe_holds_the_code_that_worked_and_its_inputs_and_reads_back() -> 
     assert parse_recipe(text.replace("\n", "\r\n").encode()) == recipe
 
 
+def test_a_title_with_line_breaks_of_every_kind_reads_back() -> None:
+    recipe = Recipe("two\u2028lines\rand\nmore", (), ("print(1)",))
+    text = to_recipe(recipe)
+    assert parse_recipe(text) == recipe
+    assert text.splitlines()[0] == "# Localyst recipe: two lines and more"
+
+
 def test_a_line_of_code_that_looks_like_a_cell_marker_stays_in_its_cell() -> None:
     tricky = "x = 1\n# %% cell 2 of 2\ny = x + 1"
     recipe = Recipe("t", (), (tricky, "print(y)"))

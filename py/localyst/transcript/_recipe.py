@@ -110,7 +110,8 @@ def to_recipe(recipe: Recipe) -> str:
     }
     title = " ".join(recipe.title.split()) or "untitled"
     lines = [_PREAMBLE.format(title=title), _OPEN]
-    lines += [f"# {line}" for line in json.dumps(header, indent=2, ensure_ascii=False).splitlines()]
+    # split("\n"), not splitlines(): a title may hold characters that splitlines() ends a line at.
+    lines += [f"# {line}" for line in json.dumps(header, indent=2, ensure_ascii=False).split("\n")]
     lines.append(_CLOSE)
     count = len(recipe.cells)
     for number, code in enumerate(recipe.cells, 1):

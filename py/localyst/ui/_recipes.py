@@ -14,7 +14,7 @@ from ..agent import CodeFinished
 from ..render import escape, visible
 from ..session import Progress, RecipeEnded, run_plan, run_recipe
 from ..transcript import Recipe, RecipeError, parse_recipe
-from ._files import FILES_CSS
+from ._files import FILES_CSS, OUTPUTS
 from ._turn import TurnView
 
 NOT_CHOSEN = ""
@@ -72,7 +72,7 @@ class RecipePanel:
 
     def files_listed(self, paths: list[str]) -> None:
         """The person's files changed: the choices follow, a choice already made stays."""
-        self.files = [path for path in paths if not path.startswith("outputs/")]
+        self.files = [path for path in paths if not path.startswith(OUTPUTS)]
         for name, select in self.selects.items():
             original = next(i.file for i in self.recipe.inputs if i.name == name) if self.recipe else ""
             kept = select.value if select.value in self.files else default_choice(original, self.files)
