@@ -39,6 +39,7 @@ def test_a_recipe_saved_from_january_gives_februarys_total(app, mock, tmp_path):
         mock,
         "What is the January total?",
         run_code("import pandas as pd\nsales = pd.read_csv('/data/january.csv')\nprint('total', sales.amount.sum())"),
+        run_code("sales.plot(x='day', y='amount', kind='bar')\nsales.nlargest(1, 'amount')"),
         text("The total is in the output."),
         marker="The total is in the output",
     )
@@ -64,12 +65,24 @@ def test_a_recipe_saved_from_january_gives_februarys_total(app, mock, tmp_path):
     app.get_by_role("button", name="Run the recipe").scroll_into_view_if_needed()
     screenshot(app, "recipes-run-ui.png")
     app.get_by_role("button", name="Run the recipe").click()
+    shows(app, "Putting the files into a fresh kernel")  # while the recipe's own kernel starts
 
-    shows(app, "The recipe ran to its end", 240_000)
+    shows(app, "The recipe ran to its end: 2 cells", 240_000)
     shown = message_texts(app)[-1]
     assert "february.csv as january.csv" in shown
     assert f"total {sum(FEBRUARY)}" in shown
     assert f"total {sum(JANUARY)}" not in shown
+    run = app.locator(".chat-message").last
+    assert run.locator("img").first.evaluate("img => img.naturalWidth") > 100, "no chart"
+    assert run.locator(".tabulator-cell", has_text=str(max(FEBRUARY))).count() >= 1, "no table of February's largest day"
+    # Each kernel numbers its charts from 1: the run's chart is saved from the run's kernel,
+    # a bar a day, not the conversation's chart of the same number.
+    svgs = []
+    for message in (app.locator(".chat-message").nth(-2), run):
+        with app.expect_download() as download:
+            message.get_by_role("button", name="Download SVG").click()
+        svgs.append(open(download.value.path()).read())
+    assert svgs[1].count('id="patch_') - svgs[0].count('id="patch_') == len(FEBRUARY) - len(JANUARY)
     screenshot(app, "recipes-after-run.png")
 
     # The conversation's own kernel was not touched: its variables are January's still.

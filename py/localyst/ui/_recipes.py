@@ -10,7 +10,7 @@ from typing import Any
 
 import panel as pn
 
-from ..agent import CodeFinished
+from ..agent import CodeFinished, KernelOutput
 from ..render import escape, visible
 from ..session import Progress, RecipeEnded, run_plan, run_recipe
 from ..transcript import Recipe, RecipeError, parse_recipe
@@ -18,6 +18,9 @@ from ._files import FILES_CSS, OUTPUTS
 from ._turn import TurnView
 
 NOT_CHOSEN = ""
+#: Marks the id of a chart the recipe's kernel drew, so that "Download SVG" asks that kernel
+#: (the conversation's kernel numbers its charts the same way).
+RECIPE_FIGURE = "recipe-"
 CHOOSE = "choose a file…"
 
 #: A kernel of its own for a run (RemoteKernel); the app makes it, the panel lets it go.
@@ -26,6 +29,8 @@ FreshKernel = Callable[[], Any]
 FileData = Callable[[str], Awaitable[Any]]
 #: Puts a component in the chat as a message of its own.
 Post = Callable[[pn.viewable.Viewable], None]
+#: Keeps the chat on its latest message while the run's message grows.
+Follow = Callable[[], None]
 
 
 def default_choice(original: str, files: list[str]) -> str:
@@ -38,13 +43,22 @@ def default_choice(original: str, files: list[str]) -> str:
     return alike[0] if len(alike) == 1 else NOT_CHOSEN
 
 
+def _marked(output: dict[str, Any]) -> dict[str, Any]:
+    """The output with its chart's id marked as the recipe kernel's (RECIPE_FIGURE)."""
+    metadata = output.get("metadata")
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("figure"), str):
+        return output
+    return {**output, "metadata": {**metadata, "figure": RECIPE_FIGURE + metadata["figure"]}}
+
+
 class RecipePanel:
     """The sidebar's "Run a recipe": the recipe chooser, one file chooser per input, Run."""
 
-    def __init__(self, fresh_kernel: FreshKernel, file_data: FileData, post: Post) -> None:
+    def __init__(self, fresh_kernel: FreshKernel, file_data: FileData, post: Post, follow: Follow) -> None:
         self.fresh_kernel = fresh_kernel
         self.file_data = file_data
         self.post = post
+        self.follow = follow
         self.recipe: Recipe | None = None
         self.kernel: Any = None  # the last run's, kept so that its outputs can be downloaded
         self.files: list[str] = []
@@ -161,9 +175,12 @@ class RecipePanel:
                 view.wait(event.text)
                 self.say(event.text)
                 return
+            if isinstance(event, KernelOutput):
+                event = KernelOutput(event.cell_id, _marked(event.output))
             view.handle(event)
             if isinstance(event, CodeFinished):
                 view.wait("")
+                self.follow()
 
         try:
             if self.kernel is not None:
@@ -182,6 +199,13 @@ class RecipePanel:
         else:
             view.add_problem("The recipe stopped", ended.message)
         self.say(ended.message, problem=ended.ran != ended.count)
+        self.follow()
+
+    async def figure_svg(self, figure: str) -> Any:
+        """A chart the last run drew (its id marked with RECIPE_FIGURE), as SVG."""
+        if self.kernel is None:
+            raise FileNotFoundError("no recipe has run in this visit")
+        return await self.kernel.figure_svg(figure.removeprefix(RECIPE_FIGURE))
 
     async def _download(self, path: str, escape_formulas: bool) -> None:
         """A file the recipe's code wrote, from the recipe's kernel."""

@@ -29,7 +29,7 @@ from ._message import Chat, Message
 from ._tasks import background
 from ._markdown import lock_down_markdown
 from ._page import kernel_startup, save, site_origin
-from ._recipes import RecipePanel
+from ._recipes import RECIPE_FIGURE, RecipePanel
 from ._turn import Deferred, TurnView
 
 #: The largest file the page takes in. The kernel's file system keeps files outside the
@@ -91,7 +91,7 @@ class LocalystApp:
             self._export_button("Report (.html)", "file-text"),
             self._export_button("Recipe (.py)", "repeat"),
         ]
-        self.recipes = RecipePanel(self._recipe_kernel, self._file_data, self._post_recipe_run)
+        self.recipes = RecipePanel(self._recipe_kernel, self._file_data, self._post_recipe_run, self._show_latest)
         self.files.on_listed = self.recipes.files_listed
         self.behaviour = BehaviourPanel()
         self._view: TurnView | None = None  # the turn being answered: where "Confirm before running" asks
@@ -375,7 +375,8 @@ class LocalystApp:
             await self.keeper.restore(action.file)
         elif isinstance(action, SaveSvg):
             try:
-                save(action.name, await self.kernel.figure_svg(action.figure), "image/svg+xml")
+                drawn_by = self.recipes if action.figure.startswith(RECIPE_FIGURE) else self.kernel
+                save(action.name, await drawn_by.figure_svg(action.figure), "image/svg+xml")
             except FileNotFoundError as exc:
                 self.files.say(f"The chart could not be saved as SVG: {exc}")
 
