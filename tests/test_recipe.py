@@ -253,3 +253,50 @@ def test_an_input_starts_with_a_file_of_its_name_or_the_only_one_of_its_type() -
     assert default_choice("january.csv", ["february.csv", "notes.txt"]) == "february.csv"
     assert default_choice("january.csv", ["february.csv", "march.CSV"]) == NOT_CHOSEN
     assert default_choice("january.csv", []) == NOT_CHOSEN
+
+
+def test_the_run_panel_asks_a_file_for_each_input_runs_and_marks_the_runs_charts(kernel: DataKernel) -> None:
+    """The sidebar's Run a recipe, in CPython with the real kernel: a bad file is refused
+    in words, Run waits for a file per input, and the run's message shows the new file's
+    numbers, its chart marked as drawn by the run's kernel."""
+    pytest.importorskip("panel")
+    from localyst.ui._recipes import RECIPE_FIGURE, RecipePanel
+
+    posted: list[Any] = []
+    files = {"february.csv": amounts_csv(FEBRUARY), "notes.txt": b"x"}
+
+    async def file_data(path: str) -> bytes:
+        return files[path]
+
+    panel = RecipePanel(lambda: kernel, file_data, posted.append, lambda: None)
+    panel.files_listed(["february.csv", "notes.txt", "outputs/chart.png"])
+    panel.chooser.value = b"print('hello')\n"
+    assert "not a Localyst recipe" in panel.status.object and not panel.run.visible
+
+    recipe = Recipe("Total", (Input("sales", "sales.csv", "CSV"), Input("notes", "notes.md", "Markdown")), (
+        "import pandas as pd, matplotlib.pyplot as plt\nsales = pd.read_csv('sales.csv')",
+        "print('total', sales.amount.sum())\nsales.plot(x='day', y='amount')\nplt.show()",
+    ))
+    panel.chooser.value = to_recipe(recipe).encode()
+    sales, notes = panel.selects["sales"], panel.selects["notes"]
+    assert sales.value == "february.csv", "the only CSV is chosen for the CSV input"
+    assert notes.value == "" and panel.run.disabled and "Choose a file for notes" in panel.status.object
+    assert "outputs/chart.png" not in sales.options.values()
+    notes.value = "notes.txt"
+    assert not panel.run.disabled
+
+    asyncio.run(panel._on_run(None))
+    assert "ran to its end: 2 cells" in panel.status.object
+    assert (Path(kernel.kernel.data_dir) / "sales.csv").read_bytes() == files["february.csv"]
+    assert "february.csv as sales.csv" in posted[-1].objects[0].object
+    shown = [pane.object for pane in _panes(posted[-1]) if isinstance(getattr(pane, "object", None), str)]
+    assert any(f"total {sum(FEBRUARY)}" in text for text in shown)
+    assert any(f'data-figure="{RECIPE_FIGURE}figure-' in text for text in shown), "the chart is not marked as the run's"
+
+
+def _panes(component: Any) -> list[Any]:
+    """Every component inside a Panel layout."""
+    found = [component]
+    for child in getattr(component, "objects", None) or []:
+        found += _panes(child)
+    return found
