@@ -27,7 +27,6 @@ FORMAT = 1
 #: A recipe is code and names: anything near this size is not one (or not one to run blind).
 MAX_RECIPE_BYTES = 1_000_000
 MAX_TITLE = 200
-SUFFIX = ".recipe.py"
 
 _OPEN = "# /// localyst-recipe"
 _CLOSE = "# ///"
