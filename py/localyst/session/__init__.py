@@ -5,5 +5,6 @@ renders it and sends the person's actions."""
 from ._agents import Agents
 from ._conversation import Conversation, SessionKernel, Waiting
 from ._keeping import Keeping
+from ._recipe_run import Progress, RecipeEnded, RecipeKernel, run_plan, run_recipe
 
-__all__ = ["Agents", "Conversation", "Keeping", "SessionKernel", "Waiting"]
+__all__ = ["Agents", "Conversation", "Keeping", "Progress", "RecipeEnded", "RecipeKernel", "SessionKernel", "Waiting", "run_plan", "run_recipe"]

@@ -187,6 +187,7 @@ class FilesPanel:
         self.ask = ask
         self.save = save
         self.rows: dict[str, FileRow] = {}
+        self.on_listed: Callable[[list[str]], None] = lambda paths: None  # after each listing: every path
         self._listing = asyncio.Lock()
         self.message = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[FILES_CSS], margin=(0, 10))
         self.empty = pn.pane.HTML(
@@ -238,6 +239,7 @@ class FilesPanel:
         if fresh or not self.rows:
             self.list.objects = [row.view for row in ordered] or [self.empty]
         self.download_all.visible = any(path.startswith(OUTPUTS) for path in self.rows)
+        self.on_listed(sorted(self.rows, key=str.lower))
 
     async def download(self, path: str, escape_formulas: bool = False) -> None:
         """Save a file to the person's machine; ``escape_formulas``: a copy of a CSV or

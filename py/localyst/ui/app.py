@@ -18,17 +18,18 @@ from ..kernel.client import RemoteKernel
 from ..protocol import Early, PageAction, Restore, SaveSvg
 from ..render import escape, size_text
 from ..session import Agents, Conversation, Waiting
-from ..transcript import notebook_json, provenance, to_html_report, to_script, turns
+from ..transcript import make_recipe, notebook_json, provenance, to_html_report, to_recipe, to_script, turns
 from ._behaviour import BehaviourPanel
 from ._settings import SettingsPanel
 from ._styles import APP_CSS, HEADER_CSS
-from ._files import FILES_CSS, FilesPanel, safe_name
+from ._files import FILES_CSS, OUTPUTS, FilesPanel, kind_of, safe_name
 from ._feed import map_what_the_page_shows
 from ._keeper import Keeper
 from ._message import Chat, Message
 from ._tasks import background
 from ._markdown import lock_down_markdown
 from ._page import kernel_startup, save, site_origin
+from ._recipes import RECIPE_FIGURE, RecipePanel
 from ._turn import Deferred, TurnView
 
 #: The largest file the page takes in. The kernel's file system keeps files outside the
@@ -88,7 +89,10 @@ class LocalystApp:
             self._export_button("Notebook (.ipynb)", "notebook"),
             self._export_button("Script (.py)", "file-code"),
             self._export_button("Report (.html)", "file-text"),
+            self._export_button("Recipe (.py)", "repeat"),
         ]
+        self.recipes = RecipePanel(self._recipe_kernel, self._file_data, self._post_recipe_run, self._show_latest)
+        self.files.on_listed = self.recipes.files_listed
         self.behaviour = BehaviourPanel()
         self._view: TurnView | None = None  # the turn being answered: where "Confirm before running" asks
         self.agents = Agents(self.kernel)
@@ -323,15 +327,44 @@ class LocalystApp:
         return button
 
     def export(self, label: str) -> None:
-        """Save the conversation so far as a notebook, a script or a report."""
+        """Save the conversation so far as a notebook, a script, a report or a recipe."""
         stamp = time.strftime("%Y-%m-%d %H.%M")
         title = f"Localyst analysis {stamp}"
-        if label.startswith("Notebook"):
+        if label.startswith("Recipe"):
+            self.save_recipe(stamp)
+        elif label.startswith("Notebook"):
             save(f"{title}.ipynb", notebook_json(self.session.transcript, title), "application/x-ipynb+json")
         elif label.startswith("Script"):
             save(f"{title}.py", to_script(self.session.transcript), "text/x-python")
         else:
             save(f"{title}.html", to_html_report(self.session.transcript, title=title), "text/html")
+
+    def save_recipe(self, stamp: str) -> None:
+        """The conversation's code that worked, with the person's files it reads as its inputs."""
+        transcript = self.session.transcript
+        question = next((e["text"] for e in transcript.entries if e["kind"] == "user"), "")
+        title = " ".join(question.split())[:120] or f"Localyst recipe {stamp}"
+        mine = {path: kind_of(path) for path in self.files.rows if not path.startswith(OUTPUTS)}
+        recipe = make_recipe(transcript, title, mine)
+        if not recipe.cells:
+            self.recipes.say("Nothing to save as a recipe yet: no code of this conversation has run without failing.", problem=True)
+            return
+        save(f"Localyst recipe {stamp}.py", to_recipe(recipe), "text/x-python")
+
+    def _recipe_kernel(self) -> RemoteKernel:
+        """A kernel of its own for a recipe run, off the network, with this page's time limit."""
+        kernel = RemoteKernel(time_limit=self.kernel.time_limit)
+        kernel.start()
+        return kernel
+
+    async def _file_data(self, path: str) -> Any:
+        """One of the person's files, as the page holds it (a File is not read) or from the kernel."""
+        data = self.kernel.files.get(path)
+        return data if data is not None else await self.kernel.get_file(path)
+
+    def _post_recipe_run(self, panel: pn.viewable.Viewable) -> None:
+        self.chat.send(panel, user="Recipe", avatar="R", respond=False)
+        self._show_latest()
 
     async def page_action(self, action: PageAction) -> None:
         """Actions of buttons drawn as HTML (saving a chart as SVG, restoring a backup), and
@@ -342,7 +375,8 @@ class LocalystApp:
             await self.keeper.restore(action.file)
         elif isinstance(action, SaveSvg):
             try:
-                save(action.name, await self.kernel.figure_svg(action.figure), "image/svg+xml")
+                drawn_by = self.recipes if action.figure.startswith(RECIPE_FIGURE) else self.kernel
+                save(action.name, await drawn_by.figure_svg(action.figure), "image/svg+xml")
             except FileNotFoundError as exc:
                 self.files.say(f"The chart could not be saved as SVG: {exc}")
 
@@ -516,6 +550,8 @@ class LocalystApp:
                 self.files.view(),
                 pn.pane.HTML("<h3 class='ly-side-title'>Keep the analysis</h3>", margin=(10, 10, 0, 10)),
                 *self.exports,
+                pn.pane.HTML("<h3 class='ly-side-title'>Run a recipe</h3>", margin=(10, 10, 0, 10)),
+                self.recipes.view(),
                 self.behaviour.view(),
             ),
             pn.Column(self.chat, sizing_mode="stretch_both", css_classes=["ly-main"]),

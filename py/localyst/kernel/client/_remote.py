@@ -136,6 +136,12 @@ class RemoteKernel:
         if self._pending:
             self._begin_restart("The cell did not stop when interrupted.")
 
+    def close(self) -> None:
+        """Let the worker go for good (a recipe run's kernel, when the next run replaces it)."""
+        if self._port is not None:
+            self._port.close()
+            self._port = None
+
     @property
     def online(self) -> bool:
         """Whether the code may use the network (the worker's policy, see site/sw.js)."""
