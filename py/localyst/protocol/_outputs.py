@@ -173,7 +173,10 @@ def _raw(value: Any) -> str:
     try:
         text = json.dumps(value, ensure_ascii=False, default=repr)
     except (TypeError, ValueError, RecursionError):
-        text = repr(value)
+        try:
+            text = repr(value)
+        except RecursionError:
+            text = f"(a {type(value).__name__} nested too deep to show)"
     return text[:RAW_SHOWN] + ("…" if len(text) > RAW_SHOWN else "")
 
 

@@ -79,7 +79,8 @@ def clean_plotly(figure: Any) -> dict[str, Any]:
         if not isinstance(figure["frames"], list) or not all(isinstance(f, dict) for f in figure["frames"]):
             raise Refused("its frames are not a list of frames")
         clean["frames"] = [
-            {**frame, "data": _traces(frame.get("data", [])), "layout": _layout(frame.get("layout", {}))} for frame in figure["frames"]
+            {**frame, **({"data": _traces(frame["data"])} if "data" in frame else {}), **({"layout": _layout(frame["layout"])} if "layout" in frame else {})}
+            for frame in figure["frames"]
         ]
     return clean
 
