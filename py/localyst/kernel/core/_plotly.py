@@ -48,7 +48,7 @@ def static_picture(fig: Any) -> dict[str, Any]:
     """A PNG of a figure of scatter, line, bar and histogram traces, drawn with matplotlib
     from the figure's own data (the kernel has no kaleido, so plotly cannot draw one itself);
     {} for any other figure, or if drawing fails."""
-    if not fig.data or any(trace.type not in DRAWN for trace in fig.data):
+    if not _drawable(fig):
         return {}
     from matplotlib.figure import Figure  # not pyplot: the cell's own figures are not touched
 
@@ -63,12 +63,27 @@ def static_picture(fig: Any) -> dict[str, Any]:
         return {}
 
 
+def _drawable(fig: Any) -> bool:
+    """Whether ``_draw`` shows all of the figure's data as plotly would: one pair of axes,
+    the trace types it knows, histograms that count one variable, bars without a base."""
+    for trace in fig.data:
+        if trace.type not in DRAWN or trace.xaxis not in (None, "x") or trace.yaxis not in (None, "y"):
+            return False
+        if trace.type == "histogram" and (trace.histfunc or trace.histnorm or (trace.x is None) == (trace.y is None)):
+            return False
+        if trace.type == "bar" and trace.base is not None:
+            return False
+        if trace.type in ("scatter", "scattergl") and trace.y is None:
+            return False
+    return bool(fig.data)
+
+
 def _draw(fig: Any, axes: Any) -> None:
     layout = fig.layout
     horizontal = [t for t in fig.data if t.type == "bar" and t.orientation == "h"]
     bars = [t for t in fig.data if t.type == "bar"]
     categories = _categories(bars, "y" if horizontal else "x")
-    bottoms: dict[Any, float] = {}
+    bottoms: dict[tuple[Any, bool], float] = {}
     width = 0.8 / (len(bars) if layout.barmode == "group" else 1)
     for number, trace in enumerate(fig.data):
         colour = trace.marker.color if isinstance(trace.marker.color, str) else None
@@ -82,11 +97,13 @@ def _draw(fig: Any, axes: Any) -> None:
             positions = [categories.index(w) if categories else w for w in where]
             if layout.barmode == "group":
                 positions = [p - 0.4 + width * (bars.index(trace) + 0.5) for p in positions]
-            base = [bottoms.get(p, 0.0) if layout.barmode in (None, "stack", "relative") else 0.0 for p in positions]
+            # "relative" (plotly express's default) stacks negative values down, apart from the positive
+            keys = [(p, layout.barmode in (None, "relative") and float(v) < 0) for p, v in zip(positions, size)]
+            base = [bottoms.get(k, 0.0) if layout.barmode in (None, "stack", "relative") else 0.0 for k in keys]
             draw = axes.barh if trace.orientation == "h" else axes.bar
             draw(positions, list(size), width if layout.barmode == "group" else 0.8, base, color=colour, label=label)
-            for p, b, s in zip(positions, base, size):
-                bottoms[p] = b + float(s)
+            for k, b, v in zip(keys, base, size):
+                bottoms[k] = b + float(v)
         else:
             x = list(range(len(trace.y))) if trace.x is None else list(trace.x)
             mode = trace.mode or ("lines" if len(x) > 20 else "lines+markers")
@@ -94,6 +111,9 @@ def _draw(fig: Any, axes: Any) -> None:
             axes.plot(x, list(trace.y), style or "o", color=colour, label=label, markersize=4)
         if categories:
             (axes.set_yticks if horizontal else axes.set_xticks)(range(len(categories)), [str(c) for c in categories])
+    for axis, scale in ((layout.xaxis, axes.set_xscale), (layout.yaxis, axes.set_yscale)):
+        if axis.type == "log":
+            scale("log")
     axes.set_title(layout.title.text or "")
     axes.set_xlabel(layout.xaxis.title.text or "")
     axes.set_ylabel(layout.yaxis.title.text or "")
