@@ -67,8 +67,8 @@ TABLER_FONTS = ["tabler-icons.woff2", "tabler-icons.woff", "tabler-icons.ttf"]
 #: panel wheel is ~30 MB, nearly all panel/dist/bundled). This follows what Panel itself
 #: does for its Pyodide wheels (scripts/build_pyodide_wheels.py: Bokeh without its .js,
 #: .d.ts, .tsbuildinfo and bokeh.json outside bokeh/core/_templates; Panel built with
-#: PANEL_LITE, i.e. without dist/bundled). Source maps go too. The pinned PyPI file is
-#: verified first; the slim wheel is rewritten deterministically with a matching RECORD.
+#: PANEL_LITE, i.e. without dist/bundled). plotly goes without its JupyterLab extension
+#: (_slim_plotly). Source maps go too. The pinned PyPI file is verified first; the slim wheel is rewritten deterministically with a matching RECORD.
 def _slim_bokeh(path: str) -> bool:
     if path.startswith("bokeh/core/_templates"):
         return False
@@ -79,7 +79,18 @@ def _slim_panel(path: str) -> bool:
     return path.startswith("panel/dist/bundled/") or path.endswith(".map")
 
 
-SLIM_WHEELS = {"bokeh": _slim_bokeh, "panel": _slim_panel}
+def _slim_plotly(path: str) -> bool:
+    """plotly's JupyterLab extension and its FigureWidget bundle (the kernel is neither
+    JupyterLab nor a widget host: the page draws with vendor/plotly). Its own plotly.min.js
+    stays: ``fig.write_html()`` puts it into the file it writes."""
+    return (
+        path.startswith(("plotly/labextension/", "plotly/package_data/widgetbundle.js"))
+        or ".data/data/share/jupyter/" in path
+        or path.endswith(".map")
+    )
+
+
+SLIM_WHEELS = {"bokeh": _slim_bokeh, "panel": _slim_panel, "plotly": _slim_plotly}
 
 
 def vendor(out: Path, bokeh_wheel: Path, panel_wheel: Path, panel_version: str, tabler_tgz: Path, plotly_tgz: Path) -> None:

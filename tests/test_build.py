@@ -205,6 +205,10 @@ def test_plotly_js_is_the_one_the_plotly_wheel_expects_served_from_the_site(site
     precache = json.loads((site / PRECACHE_FILE).read_text())["precache"]
     assert PLOTLY_JS in precache
     assert "plotly" not in (site / "index.html").read_text(), "the page must not load plotly.js at start-up"
+    with zipfile.ZipFile(site / "pyodide" / plotly.file) as shipped:
+        names = shipped.namelist()
+    assert "plotly/package_data/plotly.min.js" in names and "plotly/express/__init__.py" in names
+    assert not [n for n in names if "labextension" in n or "widgetbundle" in n], "plotly's JupyterLab extension is shipped"
 
 
 def test_build_id_is_filled_in(site):
