@@ -316,7 +316,7 @@
 
   function onWorkerMessage(event) {
     if (!held) return handleMessage(event.data);
-    const mine = (held = held.then(() => handleMessage(event.data)));
+    const mine = (held = held.then(() => handleMessage(event.data)).catch((err) => fail("A message from the app failed: " + err)));
     mine.then(() => {
       if (held === mine) held = null;
     });
