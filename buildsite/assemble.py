@@ -107,12 +107,12 @@ def _build_into(out: Path, pins: Pins, offline: bool, compile_python: bool) -> d
     index = write_bundle(out, lock, worker_packages(lock, APP_PACKAGES, KERNEL_PACKAGES))
     log(f"  {len(index['packages'])} packages, {len(index['files'])} files, {index['size']:,} bytes inflated")
 
-    log("vendor: BokehJS, Panel, Tabler icons")
+    log("vendor: BokehJS, Panel, Tabler icons, plotly.js")
     bokeh = wheel_paths.get("bokeh")
     panel = wheel_paths.get("panel")
     if not bokeh or not panel:
         raise BuildError("pins.toml must pin the bokeh and panel wheels (they provide BokehJS and Panel's JS/CSS)")
-    vendor(out, bokeh, panel, infos["panel"].version, fetch(pins.tabler, offline))
+    vendor(out, bokeh, panel, infos["panel"].version, fetch(pins.tabler, offline), fetch(pins.plotly_js, offline))
 
     log("site/")
     copy_site(out, lock)

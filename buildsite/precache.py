@@ -16,6 +16,7 @@ from .bundle import BUNDLE_FILE, INDEX_FILE
 from .files import sha256_file, tree_hashes, write_file
 from .lock import closure
 from .official import PYODIDE_CORE
+from .vendor import PLOTLY_JS
 
 #: Packages the app worker loads at start-up; their closure in the site lock is what a
 #: first visit downloads (besides the core files and the page's own scripts and styles).
@@ -95,7 +96,9 @@ def startup_files(out: Path, lock: PyodideLockSpec) -> list[str]:
     * the bundle of the closure of APP_PACKAGES and KERNEL_PACKAGES (buildsite/bundle.py),
     * the vendor files the page names in src=/href= (BokehJS, panel.min.js, ...), Panel's
       component stylesheets (css/) and its default design's (bundled/theme/native.css and
-      default.css), and the Tabler woff2 font.
+      default.css), and the Tabler woff2 font;
+    * and plotly.js, which the page loads only when it first draws a plotly chart, but which
+      the service worker keeps with the rest so that charts draw offline too.
     """
     files = set()
     for p in paths.SITE_SRC.rglob("*"):
@@ -113,4 +116,5 @@ def startup_files(out: Path, lock: PyodideLockSpec) -> list[str]:
             files.add(p.relative_to(out).as_posix())
     files.add("vendor/tabler-icons/fonts/tabler-icons.woff2")
     files.add("vendor/tabler-icons/tabler-icons.min.css")
+    files.add(PLOTLY_JS)
     return sorted(f for f in files if (out / f).is_file())

@@ -46,6 +46,11 @@ SCAN_ALLOW = [
      "(load-package: `if(!IN_NODE||channel!==default) throw`); official file, kept byte-for-byte"),
     ("pyodide/pyodide.mjs", "https://cdn.jsdelivr.net/pyodide/v${d.version}/full/",
      "as pyodide/pyodide.js"),
+    ("vendor/plotly/plotly.min.js", "https://plotly.com/",
+     "the modebar's 'Produced with Plotly' logo, a link opened only by a click; the page draws "
+     "charts with displaylogo: false, so it is not even shown"),
+    *(("vendor/plotly/plotly.min.js", link, "an attribution link of map traces (a link, not a load), which the page refuses to draw")
+      for link in ("http://www.esri.com", "https://www.openstreetmap.org/copyright", "https://maplibre.org/")),
 ]
 
 

@@ -1,6 +1,7 @@
 """vendor/: the JavaScript, CSS and fonts the page loads from its own origin instead of a
-CDN (BokehJS and Panel's from their wheels, the Tabler webfont from npm), the outside URLs
-inside BokehJS rewritten, and the copies the wheels themselves carry dropped."""
+CDN (BokehJS and Panel's from their wheels, the Tabler webfont and plotly.js from npm), the
+outside URLs inside BokehJS and plotly.js rewritten, and the copies the wheels themselves
+carry dropped."""
 
 from __future__ import annotations
 
@@ -30,6 +31,19 @@ BOKEH_REWRITES = {
     ],
 }
 
+#: plotly.js (``package/plotly.min.js`` of plotly.js-dist-min), served as PLOTLY_JS; the page
+#: loads it when a plotly chart is first drawn. Its outside addresses, rewritten like
+#: BOKEH_REWRITES (each must be found), all belong to traces the page refuses to draw
+#: (protocol/_plotly.py), and the page's CSP would block them; rewritten so that even a
+#: slip asks the site, not a CDN:
+#:  * the Maki marker icons of map traces, from jsdelivr;
+#:  * the topojson of geo traces (``topojsonURL``), from plotly's CDN.
+PLOTLY_JS = "vendor/plotly/plotly.min.js"
+PLOTLY_REWRITES = [
+    ("https://cdn.jsdelivr.net/npm/@mapbox/maki@8.2.0/icons/", "vendor/plotly/unavailable/maki/"),
+    ("https://cdn.plot.ly/un/", "vendor/plotly/unavailable/topojson/"),
+]
+
 #: Sub-paths of the panel wheel's ``panel/dist/`` served under vendor/panel/<version>/dist/.
 #: Enough for ChatInterface, Tabulator, FileInput, FileDownload, Markdown and the loading
 #: spinners; extend as components are added. Source maps are never copied.
@@ -53,8 +67,8 @@ TABLER_FONTS = ["tabler-icons.woff2", "tabler-icons.woff", "tabler-icons.ttf"]
 #: panel wheel is ~30 MB, nearly all panel/dist/bundled). This follows what Panel itself
 #: does for its Pyodide wheels (scripts/build_pyodide_wheels.py: Bokeh without its .js,
 #: .d.ts, .tsbuildinfo and bokeh.json outside bokeh/core/_templates; Panel built with
-#: PANEL_LITE, i.e. without dist/bundled). Source maps go too. The pinned PyPI file is
-#: verified first; the slim wheel is rewritten deterministically with a matching RECORD.
+#: PANEL_LITE, i.e. without dist/bundled). plotly goes without its JupyterLab extension
+#: (_slim_plotly). Source maps go too. The pinned PyPI file is verified first; the slim wheel is rewritten deterministically with a matching RECORD.
 def _slim_bokeh(path: str) -> bool:
     if path.startswith("bokeh/core/_templates"):
         return False
@@ -65,11 +79,23 @@ def _slim_panel(path: str) -> bool:
     return path.startswith("panel/dist/bundled/") or path.endswith(".map")
 
 
-SLIM_WHEELS = {"bokeh": _slim_bokeh, "panel": _slim_panel}
+def _slim_plotly(path: str) -> bool:
+    """plotly's JupyterLab extension and its FigureWidget bundle (the kernel is neither
+    JupyterLab nor a widget host: the page draws with vendor/plotly). Its own plotly.min.js
+    stays: ``fig.write_html()`` puts it into the file it writes."""
+    return (
+        path.startswith(("plotly/labextension/", "plotly/package_data/widgetbundle.js"))
+        or ".data/data/share/jupyter/" in path
+        or path.endswith(".map")
+    )
 
 
-def vendor(out: Path, bokeh_wheel: Path, panel_wheel: Path, panel_version: str, tabler_tgz: Path) -> None:
-    """Write out/vendor/: BokehJS (rewritten), Panel's dist/ (PANEL_DIST) and the Tabler font."""
+SLIM_WHEELS = {"bokeh": _slim_bokeh, "panel": _slim_panel, "plotly": _slim_plotly}
+
+
+def vendor(out: Path, bokeh_wheel: Path, panel_wheel: Path, panel_version: str, tabler_tgz: Path, plotly_tgz: Path) -> None:
+    """Write out/vendor/: BokehJS (rewritten), Panel's dist/ (PANEL_DIST), the Tabler font and
+    plotly.js (rewritten)."""
     with zipfile.ZipFile(bokeh_wheel) as zf:
         for n in BOKEH_JS:
             text = zf.read(f"bokeh/server/static/js/{n}").decode("utf-8")
@@ -101,3 +127,13 @@ def vendor(out: Path, bokeh_wheel: Path, panel_wheel: Path, panel_version: str, 
     write_file(out / "vendor" / "tabler-icons" / "tabler-icons.min.css", tmembers["package/iconfont/tabler-icons.min.css"])
     if "package/LICENSE" in tmembers:
         write_file(out / "vendor" / "tabler-icons" / "LICENSE", tmembers["package/LICENSE"])
+    pmembers = tar_members(plotly_tgz)
+    if "package/plotly.min.js" not in pmembers:
+        raise BuildError(f"{plotly_tgz.name} has no package/plotly.min.js")
+    text = pmembers["package/plotly.min.js"].decode("utf-8")
+    for old, new in PLOTLY_REWRITES:
+        if old not in text:
+            raise BuildError(f"plotly.min.js: expected to find {old} (to rewrite to {new}); has plotly.js changed? update PLOTLY_REWRITES")
+        text = text.replace(old, new)
+    write_file(out / PLOTLY_JS, text.encode("utf-8"))
+    write_file(out / "vendor" / "plotly" / "LICENSE", pmembers["package/LICENSE"])

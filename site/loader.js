@@ -293,9 +293,39 @@
     $("loading").remove();
   }
 
+  // plotly.js is big (4.8 MB) and only some conversations draw a plotly chart, so it is
+  // loaded when the app first needs it: the app says "plotly" just before the patch that
+  // holds the chart, and the messages after it wait, in order, until the script has run
+  // (Panel's plotly view draws nothing without window.Plotly). A failed load is reported;
+  // the app goes on.
+  let held = null;
+
+  function loadPlotly() {
+    if (window.Plotly) return Promise.resolve();
+    return new Promise((resolve) => {
+      const script = document.createElement("script");
+      script.src = "vendor/plotly/plotly.min.js";
+      script.onload = resolve;
+      script.onerror = () => {
+        fail("The chart library (vendor/plotly/plotly.min.js) did not load: plotly charts cannot be drawn.");
+        resolve();
+      };
+      document.head.append(script);
+    });
+  }
+
   function onWorkerMessage(event) {
-    const msg = event.data;
-    if (msg.type === "status") {
+    if (!held) return handleMessage(event.data);
+    const mine = (held = held.then(() => handleMessage(event.data)).catch((err) => fail("A message from the app failed: " + err)));
+    mine.then(() => {
+      if (held === mine) held = null;
+    });
+  }
+
+  function handleMessage(msg) {
+    if (msg.type === "plotly") {
+      held = domReady.then(loadPlotly);
+    } else if (msg.type === "status") {
       showStage(msg.stage, msg.detail, msg.progress);
     } else if (msg.type === "startup") {
       noteStartup(msg);

@@ -37,7 +37,7 @@ from buildsite.precache import APP_PACKAGES, BUILD_ID_TOKEN, PRECACHE_FILE, star
 from buildsite.scan import TEXT_SUFFIXES, scan_site  # noqa: E402
 from buildsite.serve import make_server  # noqa: E402
 from buildsite.sources import LOCALYST_DEPENDS  # noqa: E402
-from buildsite.vendor import BOKEH_JS  # noqa: E402
+from buildsite.vendor import BOKEH_JS, PLOTLY_JS, PLOTLY_REWRITES  # noqa: E402
 from packaging.utils import canonicalize_name  # noqa: E402
 from pyodide_lock import PyodideLockSpec  # noqa: E402
 
@@ -145,7 +145,7 @@ def test_offline_names_the_missing_artifact(cache_copy, tmp_path):
 
 def test_every_pin_is_complete():
     pins = load_pins()
-    arts = [pins.pyodide, pins.provisa, pins.tabler, *pins.wheels, *pins.sdists]
+    arts = [pins.pyodide, pins.provisa, pins.tabler, pins.plotly_js, *pins.wheels, *pins.sdists]
     for a in arts:
         assert a.name and a.version and a.url.startswith("https://") and len(a.sha256) == 64, a
     assert set(pins.pyodide_files) == set(PYODIDE_CORE)
@@ -187,6 +187,28 @@ def test_bokeh_points_at_the_site(site):
     assert 'url("${o._url}/fonts/tabler-icons.woff2")' in js or "/fonts/tabler-icons.woff2" in js
     assert '"vendor/tabler-icons"' in js
     assert "Tabler Icons 1.68.0" in js
+
+
+def test_plotly_js_is_the_one_the_plotly_wheel_expects_served_from_the_site(site):
+    """The pinned plotly.js is the version the pinned plotly wheel was made for; the site
+    serves it with its CDN addresses rewritten, and keeps it for offline use."""
+    from tools.update_pins import plotly_js_version
+
+    pins = load_pins()
+    plotly = next(w for w in pins.wheels if w.name == "plotly")
+    assert pins.plotly_js.name == "plotly.js-dist-min"
+    assert plotly_js_version(cache_dir() / "downloads" / plotly.file) == pins.plotly_js.version
+    js = (site / PLOTLY_JS).read_text()
+    assert f"v{pins.plotly_js.version}" in js[:400]
+    for old, new in PLOTLY_REWRITES:
+        assert old not in js and new in js
+    precache = json.loads((site / PRECACHE_FILE).read_text())["precache"]
+    assert PLOTLY_JS in precache
+    assert "plotly" not in (site / "index.html").read_text(), "the page must not load plotly.js at start-up"
+    with zipfile.ZipFile(site / "pyodide" / plotly.file) as shipped:
+        names = shipped.namelist()
+    assert "plotly/package_data/plotly.min.js" in names and "plotly/express/__init__.py" in names
+    assert not [n for n in names if "labextension" in n or "widgetbundle" in n], "plotly's JupyterLab extension is shipped"
 
 
 def test_build_id_is_filled_in(site):

@@ -25,6 +25,7 @@ from localyst.kernel import (
     unavailable_message,
 )
 from localyst.kernel.core import _figures
+from localyst.protocol import PLOTLY_MIME
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -703,3 +704,25 @@ def test_code_writes_what_it_asks_and_a_copy_for_spreadsheets_escapes_formulas(k
     assert openpyxl.load_workbook(data / "out.xlsx").active["A2"].data_type == "f"  # the code's own file is as written
     with pytest.raises(ValueError):
         escaped_copy(data / "picture.png")
+
+
+def test_plotly_figures_are_jupyters_plotly_json_with_a_picture_when_matplotlib_can_draw_them(kernel: Kernel) -> None:
+    pytest.importorskip("plotly")
+    result = ok(
+        kernel,
+        """
+        import plotly.express as px
+        px.scatter(x=[1, 2, 3], y=[3, 1, 2], title="points").show()
+        display(px.pie(names=["a", "b"], values=[1, 2]))
+        px.bar(x=["a", "b"], y=[4, 5], title="bars")
+        """,
+    )
+    shown, pie, bars = displays(result)
+    assert [o.kind for o in result.outputs] == ["display", "display", "result"]
+    assert shown[PLOTLY_MIME]["layout"]["title"]["text"] == "points" and "config" not in shown[PLOTLY_MIME]
+    assert bars[PLOTLY_MIME]["data"][0]["type"] == "bar" and bars["text/plain"] == 'plotly figure: 1 bar trace, "bars"'
+    for bundle in (shown, bars):
+        assert png_bytes(bundle).startswith(PNG_SIGNATURE)
+    assert "image/png" not in pie, "a pie has no faithful matplotlib copy here, so no picture"
+    assert run(kernel, "import matplotlib.pyplot as plt\nplt.get_fignums()").outputs[-1].data["text/plain"] == "[]"
+    json.dumps(result.as_dict(), allow_nan=False)

@@ -16,6 +16,7 @@ from localyst.kernel import Kernel
 from localyst.protocol import (
     BOKEH_MIME,
     KERNEL_MESSAGES,
+    PLOTLY_MIME,
     TABLE_MIME,
     UNSHOWABLE,
     Error,
@@ -218,3 +219,130 @@ def test_a_page_action_becomes_its_type_or_is_refused() -> None:
     ):
         with pytest.raises(Malformed):
             parse_page_action(forged)
+
+
+# ---------------------------------------------------------------- plotly figures
+
+
+def _plotly_bundle(figure) -> dict:
+    from localyst.kernel.core._display import mime_bundle
+
+    return json.loads(json.dumps(mime_bundle(figure)))
+
+
+def _bar() -> dict:
+    px = pytest.importorskip("plotly.express")
+    return _plotly_bundle(px.bar(x=["a", "b", "c"], y=[3, 5, 4], title="sales"))
+
+
+def test_real_plotly_charts_pass_with_their_template_cleaned_of_maps() -> None:
+    px = pytest.importorskip("plotly.express")
+    import numpy as np
+
+    frame = {"g": list("aabbc"), "v": [1.5, 2.0, 3.0, 4.0, 2.5]}
+    figures = [
+        px.bar(frame, x="g", y="v", color="g"),
+        px.scatter(frame, x="v", y="v", hover_name="g"),
+        px.line(frame, y="v"),
+        px.histogram(frame, x="v"),
+        px.box(frame, x="g", y="v"),
+        px.violin(frame, y="v"),
+        px.pie(frame, names="g", values="v"),
+        px.imshow(np.arange(12).reshape(3, 4)),
+        px.scatter_3d(x=[1, 2], y=[3, 4], z=[5, 6]),
+        px.scatter(frame, x="v", y="v", animation_frame="g"),
+    ]
+    for figure in figures:
+        bundle = _plotly_bundle(figure)
+        sent = bundle[PLOTLY_MIME]
+        shown = clean_output({"kind": "display", "data": bundle})
+        assert UNSHOWABLE not in shown["metadata"], shown["metadata"]
+        kept = shown["data"][PLOTLY_MIME]
+        assert kept["data"] == sent["data"] and kept.get("frames") == sent.get("frames")
+        template = kept["layout"]["template"]
+        assert "geo" in sent["layout"]["template"]["layout"] and "scattergeo" in sent["layout"]["template"]["data"]
+        assert "geo" not in template["layout"] and not {"scattergeo", "scattermap", "choropleth"} & set(template["data"])
+
+
+def _refused(change) -> str:
+    bundle = _bar()
+    change(bundle[PLOTLY_MIME])
+    shown = clean_output({"kind": "display", "data": bundle})
+    assert PLOTLY_MIME not in shown["data"] and "image/png" not in shown["data"], "a refused figure kept a drawable part"
+    return shown["metadata"][UNSHOWABLE]
+
+
+def _set(path: str, value):
+    def change(figure: dict) -> None:
+        *parents, last = path.split(".")
+        node = figure
+        for key in parents:
+            node = node[int(key)] if isinstance(node, list) else node.setdefault(key, {})
+        node[last] = value
+
+    return change
+
+
+MAP_TRACES = ["scattergeo", "choropleth", "scattermapbox", "choroplethmapbox", "densitymapbox", "scattermap", "choroplethmap", "densitymap"]
+
+
+@pytest.mark.parametrize("kind", MAP_TRACES)
+def test_a_plotly_map_or_geo_trace_is_refused(kind) -> None:
+    assert f"it holds {kind} traces" in _refused(_set("data.0.type", kind))
+
+
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        (_set("layout.mapbox", {"style": "https://tiles.example/style.json"}), "its layout sets 'mapbox'"),
+        (_set("layout.geo", {"projection": {"type": "orthographic"}}), "its layout sets 'geo'"),
+        (_set("layout.newfeature", 1), "its layout sets 'newfeature'"),
+        (_set("layout.images", [{"source": "https://127.0.0.2:9/pixel.png"}]), "not inline data"),
+        (_set("layout.images", [{"source": "data:image/svg+xml;base64,PHN2Zz4="}]), "not inline data"),
+        (lambda figure: figure["data"][0].update(type="image", source="http://127.0.0.2:9/x.png"), "not inline data"),
+        (_set("layout.title.text", '<a href="http://exfil.example/">sales</a>'), "holds a link"),
+        (_set("layout.title.text", "<A HREF=x>sales</A>"), "holds a link"),
+        (_set("data.0.hovertemplate", "%{x}<a href='javascript:alert(1)'>y</a>"), "holds a link"),
+        (_set("data.0.text", ["javascript:alert(1)", "b", "c"]), "holds a link"),
+        (_set("layout.xaxis.title.text", "<span style='fill:url(http://127.0.0.2:9/#a)'>x</span>"), "holds a link"),
+        (_set("layout.annotations", [{"text": "<img src=x>"}]), "holds a link"),
+        (_set("data.0.customdata", [{"<a href=x>": 1}]), "holds a link"),
+        (_set("layout.template.layout.title.text", "<a href='http://exfil.example/'>t</a>"), "holds a link"),
+        (_set("config", {"plotlyServerURL": "https://chart-studio.example"}), "it sets config, which the page decides itself"),
+        (_set("config", {"displaylogo": True}), "it sets config"),
+        (_set("data.0.y", {"dtype": "f8", "bdata": "AAAA", "href": "x"}), "not plotly's typed array"),
+        (_set("data.0.y", {"dtype": "object", "bdata": "AAAA"}), "not plotly's typed array"),
+        (_set("data.0.y", {"dtype": "f8", "bdata": "<a href=x>"}), "not plotly's typed array"),
+        (_set("data", {"type": "bar"}), "not a plotly figure"),
+    ],
+)
+def test_a_plotly_figure_that_fetches_links_or_configures_the_page_is_refused(change, reason) -> None:
+    assert reason in _refused(change)
+
+
+def test_a_deep_plotly_figure_is_refused_without_recursing() -> None:
+    deep: dict = {}
+    node = deep
+    for _ in range(100_000):
+        node["a"] = {}
+        node = node["a"]
+    assert "larger or deeper" in _refused(_set("layout.meta", deep))
+
+
+def test_plotly_typed_arrays_are_checked_as_base64_not_as_text() -> None:
+    """Base64 may spell anything: an array whose bytes read "href" is data, not a link."""
+    import base64
+
+    spelled = base64.b64encode(bytes.fromhex("86b79f") * 8).decode()
+    assert "href" in spelled
+    bundle = _bar()
+    bundle[PLOTLY_MIME]["data"][0]["y"] = {"dtype": "u1", "bdata": spelled}
+    shown = clean_output({"kind": "display", "data": bundle})
+    assert shown["data"][PLOTLY_MIME]["data"][0]["y"]["bdata"] == spelled
+
+
+def test_a_plotly_templates_image_defaults_are_dropped_not_applied() -> None:
+    bundle = _bar()
+    bundle[PLOTLY_MIME]["layout"]["template"]["layout"]["imagedefaults"] = {"source": "http://127.0.0.2:9/x.png"}
+    shown = clean_output({"kind": "display", "data": bundle})
+    assert "imagedefaults" not in shown["data"][PLOTLY_MIME]["layout"]["template"]["layout"]

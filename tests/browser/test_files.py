@@ -376,3 +376,57 @@ def test_an_hvplot_chart_draws_live_in_the_chat_and_as_a_picture_in_the_exports(
     notebook, report = notebook_and_report(app)
     assert pictures_in(notebook), "the notebook has no picture of the live plot"
     assert "data:image/png;base64," in report
+
+
+PLOTLY_CHARTS = """\
+import pandas as pd, plotly.express as px
+sales = pd.DataFrame({"month": ["Jan", "Feb", "Mar"], "sales": [3, 5, 4]})
+px.scatter(x=[1, 2, 3, 4], y=[2, 1, 4, 3], title="points").show()
+px.bar(sales, x="month", y="sales", title="sales by month")
+"""
+
+
+def test_a_plotly_chart_draws_live_with_the_sites_plotly_js_and_into_the_exports(app, mock):
+    assert app.evaluate("typeof window.Plotly") == "undefined", "plotly.js was loaded before any chart needed it"
+    answer(app, mock, "Chart sales", run_code(PLOTLY_CHARTS), text("Sales peaked in Feb."), marker="Sales peaked in Feb.")
+    charts = app.locator(".js-plotly-plot")
+    expect(charts).to_have_count(2, timeout=60_000)
+    expect(charts.nth(0).locator(".scatterlayer .point")).to_have_count(4)
+    expect(charts.nth(1).locator(".barlayer .point")).to_have_count(3)
+    expect(charts.nth(1).locator(".gtitle")).to_have_text("sales by month")
+    assert app.locator(".modebar-btn--logo").count() == 0, "the 'Produced with Plotly' link is shown"
+    from buildsite.pins import load_pins
+
+    site_copy = f"{app.evaluate('location.origin')}/vendor/plotly/plotly.min.js"
+    assert any(request.url == site_copy for request in app.requests), "plotly.js did not come from the site"
+    assert app.evaluate("window.Plotly.version") == load_pins().plotly_js.version
+    told = mock.chat_requests()[0].body["messages"][0]["content"]
+    assert "plotly" in told, "the system prompt does not list plotly"
+    assert "[interactive plotly figure: 1 bar trace" in json.dumps(mock.chat_requests()[1].body["messages"])
+
+    notebook, report = notebook_and_report(app)
+    shown = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if "application/vnd.plotly.v1+json" in o.get("data", {})]
+    assert len(shown) == 2 and all("image/png" in o["data"] for o in shown), "the notebook lacks the plotly MIME or its picture"
+    assert shown[1]["data"]["application/vnd.plotly.v1+json"]["layout"]["title"]["text"] == "sales by month"
+    assert report.count("data:image/png;base64,") == 2 and report.count("A static copy of an interactive plotly chart") == 2
+
+
+PLOTLY_FORBIDDEN = """\
+import plotly.express as px, plotly.graph_objects as go
+from IPython.display import display
+display(go.Figure(go.Scattergeo(lat=[48.85], lon=[2.35])))
+display(px.bar(x=["a", "b"], y=[1, 2], title='<a href="http://exfil.example/">click</a>'))
+print("both shown")
+"""
+
+
+def test_a_plotly_figure_with_a_map_or_a_link_is_refused_and_shown_as_text(app, mock):
+    answer(app, mock, "Map it", run_code(PLOTLY_FORBIDDEN), text("Done."), marker="Done.")
+    shows(app, "both shown")
+    shows(app, "the plotly chart is not drawn: it holds scattergeo traces")
+    shows(app, "the plotly chart is not drawn: its text '<a href=")
+    assert app.locator(".js-plotly-plot").count() == 0, "a refused figure was drawn"
+    notebook, report = notebook_and_report(app)
+    outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
+    assert outputs and not any("application/vnd.plotly.v1+json" in o.get("data", {}) for o in outputs)
+    assert "<a href=\"http://exfil.example" not in report

@@ -210,3 +210,25 @@ def test_a_new_build_is_cached_then_takes_over_on_the_next_load_with_a_notice(br
         page.reload()
         wait_ready(page)
         assert page.locator(".update-notice").count() == 0
+
+
+def test_plotly_js_is_kept_on_a_first_visit_that_drew_no_chart_and_draws_offline(browser, egress, deployment, mock):
+    with checked_page(browser, deployment, egress) as page:
+        page.goto(f"{deployment.url}?base_url={mock.base_url}&model=mock-small")
+        wait_ready(page)
+        wait_offline_ready(page)
+        # The kernel loads the plotly wheel on first import (it is kept then); plotly.js is
+        # only precached: this visit draws no chart.
+        answer(page, mock, "load plotly", run_code("import plotly.express as px\nprint('plotly', px.__name__)"), text("Loaded."), marker="Loaded.")
+        assert page.evaluate("typeof window.Plotly") == "undefined"
+
+        deployment.down = True
+        page.context.set_offline(True)
+        page.reload()
+        wait_ready(page)
+        shows(page, "Python kernel: ready", timeout=LOAD_TIMEOUT_MS)
+        page.context.set_offline(False)  # the model endpoint is another origin: see the test above
+        answer(page, mock, "chart, offline", run_code("import plotly.express as px\npx.bar(x=['a', 'b'], y=[1, 2])"),
+               text("Drawn offline."), marker="Drawn offline.", timeout=120)
+        page.locator(".js-plotly-plot .barlayer .point").first.wait_for(timeout=60_000)
+    assert set(deployment.refused) <= {"/sw.js"}, deployment.refused

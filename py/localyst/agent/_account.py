@@ -10,7 +10,7 @@ import base64
 from typing import Any
 
 from ..kernel.core._truncate import truncate_middle
-from ..protocol import BOKEH_MIME, TABLE_MIME
+from ..protocol import BOKEH_MIME, PLOTLY_MIME, TABLE_MIME
 
 IMAGE_MIMES = ("image/png", "image/jpeg", "image/svg+xml")
 QUIET = "(the cell ran and printed nothing)"
@@ -50,6 +50,8 @@ def _describe_bundle(out: dict[str, Any], shown: dict[str, int]) -> str:
         return plain
     if BOKEH_MIME in data:
         return "[interactive Bokeh plot shown to the user]"
+    if PLOTLY_MIME in data:
+        return f"[interactive {plain} shown to the user]"
     for mime in IMAGE_MIMES:
         if mime in data:
             kind = "figure" if (out.get("metadata") or {}).get("source") == "matplotlib" else "image"

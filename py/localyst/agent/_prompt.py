@@ -31,7 +31,7 @@ def system_prompt(environment: Environment, mode: Mode) -> str:
 - Packages you can import: {packages}. Nothing else can be installed: duckdb, polars, statsmodels and torch, for instance, are not available here.
 - {network}
 - The person's files are in {environment.data_dir}, the working directory: open them by name. Save files meant for the person in {environment.outputs_dir}/ (it exists); they get a download link.
-- Charts: matplotlib or seaborn for static charts; for an interactive one, hvplot (`import hvplot.pandas`, then `df.hvplot(...)` as the last expression). Figures are captured and shown to the person automatically (`plt.show()` is fine); you get a short note for each, not the picture.
+- Charts: matplotlib or seaborn for static charts; for an interactive one, hvplot (`import hvplot.pandas`, then `df.hvplot(...)` as the last expression) or plotly (`import plotly.express as px`, then the figure as the last expression or `fig.show()`; maps are not drawn). Figures are captured and shown to the person automatically (`plt.show()` is fine); you get a short note for each, not the picture.
 - A pandas DataFrame as the last expression is shown to the person as a table.
 
 ## How to work

@@ -22,7 +22,7 @@ from ._kernel import (
     parse_startup,
 )
 from ._page import APP_MESSAGES, BUTTON_ACTIONS, PAGE_ACTIONS, PAGE_MESSAGES, Early, PageAction, Restore, SaveSvg, page_files, parse_page_action
-from ._outputs import BOKEH_MIME, TABLE_MIME, UNSHOWABLE, clean_output, clean_result, is_base64, unshowable
+from ._outputs import BOKEH_MIME, PLOTLY_MIME, TABLE_MIME, UNSHOWABLE, clean_output, clean_result, is_base64, unshowable
 
 __all__ = [
     "APP_MESSAGES",
@@ -48,6 +48,7 @@ __all__ = [
     "Startup",
     "Status",
     "parse_startup",
+    "PLOTLY_MIME",
     "TABLE_MIME",
     "UNSHOWABLE",
     "clean_output",

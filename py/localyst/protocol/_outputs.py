@@ -14,8 +14,12 @@ import math
 import re
 from typing import Any
 
+from ._plotly import Refused, clean_plotly
+
 TABLE_MIME = "application/vnd.localyst.table+json"
 BOKEH_MIME = "application/vnd.localyst.bokeh+json"
+#: Jupyter's own MIME type for a plotly figure ({"data": [...], "layout": {...}}).
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
 #: Metadata key of an output that could not be shown: its value says why.
 UNSHOWABLE = "unshowable"
 
@@ -115,6 +119,15 @@ def _bokeh(item: Any) -> dict[str, Any]:
     return {"target_id": None, "root_id": item["root_id"], "doc": item["doc"], "version": str(item.get("version", ""))[:40]}
 
 
+def _plotly(figure: Any) -> dict[str, Any]:
+    """The whole check is here, not where it is drawn: the figure is plain JSON, and the
+    notebook export keeps it for Jupyter to draw too (see ``_plotly.py`` for what passes)."""
+    try:
+        return clean_plotly(figure)
+    except Refused as exc:
+        raise Invalid(f"the plotly chart is not drawn: {exc}") from None
+
+
 def _bundle(data: Any) -> tuple[dict[str, Any], list[str]]:
     """The MIME types the page shows, checked; and what was wrong with each that failed
     its check (types this page does not show are left out without a word)."""
@@ -134,6 +147,8 @@ def _bundle(data: Any) -> tuple[dict[str, Any], list[str]]:
                 kept[mime] = _table(value)
             elif mime == BOKEH_MIME:
                 kept[mime] = _bokeh(value)
+            elif mime == PLOTLY_MIME:
+                kept[mime] = _plotly(value)
         except Invalid as exc:
             wrong.append(str(exc))
     return kept, wrong
@@ -158,7 +173,10 @@ def _raw(value: Any) -> str:
     try:
         text = json.dumps(value, ensure_ascii=False, default=repr)
     except (TypeError, ValueError, RecursionError):
-        text = repr(value)
+        try:
+            text = repr(value)
+        except RecursionError:
+            text = f"(a {type(value).__name__} nested too deep to show)"
     return text[:RAW_SHOWN] + ("…" if len(text) > RAW_SHOWN else "")
 
 

@@ -17,7 +17,7 @@ from ._kernel import Malformed
 #: What the page posts to the app worker.
 PAGE_MESSAGES = ("start", "rendered", "patch", "files", "action")
 #: What the app worker (and the app, through it) posts to the page.
-APP_MESSAGES = ("status", "startup", "render", "ready", "patch", "idle", "download", "error")
+APP_MESSAGES = ("status", "startup", "render", "ready", "patch", "idle", "download", "plotly", "error")
 #: The ``data-action`` of the buttons the app draws as plain HTML; loader.js acts on them.
 BUTTON_ACTIONS = ("add-files", "restore-backup", "copy", "save-image", "save-svg", "show-cell")
 

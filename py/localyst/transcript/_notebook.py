@@ -105,7 +105,8 @@ def _outputs(entry: Entry) -> list[dict[str, Any]]:
 
 def _bundle(data: dict[str, Any]) -> dict[str, Any]:
     """A MIME bundle Jupyter can show: our table as an HTML table, no Bokeh item, and only
-    text for the types that must be text."""
+    text for the types that must be text. A plotly figure keeps Jupyter's own plotly MIME
+    (JupyterLab draws it live) beside the kernel's static picture of it, if it made one."""
     bundle = {mime: value for mime, value in data.items() if _is_json_mime(mime) or isinstance(value, str)}
     if TABLE_MIME in bundle:
         bundle["text/html"] = table_html(bundle.pop(TABLE_MIME))

@@ -17,13 +17,17 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..agent._figures import Tie
-from ..protocol import BOKEH_MIME, TABLE_MIME
+from ..protocol import BOKEH_MIME, PLOTLY_MIME, TABLE_MIME
 from ..render import clean_html
 from ._html import markdown_html, table_html
 from ._layout import reading_order
 from ._provenance import UNCOMPUTED, Provenance, Source, Wrap, marker, origin, provenance
 from ._record import Entry, Transcript, outcome
 
+#: The report runs no script, so a plotly chart is kept as the kernel's matplotlib copy of it
+#: (for scatter, line, bar and histogram traces) or, for other charts, as a note.
+PLOTLY_COPY = "<p class='files'>A static copy of an interactive plotly chart, drawn with matplotlib.</p>"
+PLOTLY_STAND_IN = "An interactive plotly chart: not kept in this report, which runs no script"
 POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 POLICY_META = f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">'
 BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
@@ -139,12 +143,15 @@ def _bundle(data: dict[str, Any]) -> str:
     for mime in ("image/png", "image/jpeg"):
         value = data.get(mime)
         if isinstance(value, str) and BASE64.fullmatch(value):
-            return f"<img alt='' src='data:{mime};base64,{value}'>"
+            picture = f"<img alt='' src='data:{mime};base64,{value}'>"
+            return picture + (PLOTLY_COPY if PLOTLY_MIME in data else "")
     if isinstance(data.get("image/svg+xml"), str):  # as an image, an SVG cannot run script
         encoded = base64.b64encode(data["image/svg+xml"].encode()).decode("ascii")
         return f"<img alt='' src='data:image/svg+xml;base64,{encoded}'>"
     if BOKEH_MIME in data:
         return "<p class='files'>An interactive Bokeh plot: not kept in this report.</p>"
+    if PLOTLY_MIME in data:
+        return f"<p class='files'>{PLOTLY_STAND_IN} ({escape(str(data.get('text/plain', '')))})</p>"
     if isinstance(data.get("text/markdown"), str):
         return f"<div class='answer'>{markdown_html(data['text/markdown'])}</div>"
     if isinstance(data.get("text/html"), str):

@@ -7,9 +7,10 @@ from typing import Any
 
 import panel as pn
 
-from ..protocol import BOKEH_MIME, TABLE_MIME, UNSHOWABLE, clean_output, is_base64
+from ..protocol import BOKEH_MIME, PLOTLY_MIME, TABLE_MIME, UNSHOWABLE, clean_output, is_base64
 from ..render import Refused, clean_html, escape, safe_bokeh
 from ._actions import action_button
+from ._page import need_plotly
 
 OUTPUT_CSS = """
 pre { margin: 0; padding: 6px 10px; background: #f6f8fa; border-radius: 6px; font-size: 12.5px;
@@ -65,6 +66,46 @@ def bokeh(item: dict[str, Any], plain: str) -> pn.viewable.Viewable:
         return pn.pane.Bokeh(safe_bokeh(item))
     except Refused as exc:
         return unshowable(f"This plot is not drawn: {exc}.", plain)
+
+
+#: plotly.js settings the page chooses (a figure that sets its own is refused where it is
+#: received): no "Produced with Plotly" link, no Chart Studio buttons, no server to send to.
+PLOTLY_CONFIG = {
+    "displaylogo": False,
+    "showLink": False,
+    "showSendToCloud": False,
+    "showEditInChartStudio": False,
+    "plotlyServerURL": "",
+    "linkText": "",
+    "responsive": True,
+}
+
+
+class _FigureJson(pn.pane.Plotly):
+    """Panel's plotly pane, drawing a checked figure's JSON as it is: Panel would rebuild the
+    figure with the plotly package, which the app worker does not load (the kernel made it)."""
+
+    @staticmethod
+    def _to_figure(obj: Any) -> Any:
+        return obj
+
+    @classmethod
+    def _plotly_json_wrapper(cls, fig: Any) -> dict[str, Any]:
+        return {"data": fig["data"], "layout": fig["layout"], "frames": fig.get("frames", [])}
+
+
+def plotly(figure: dict[str, Any]) -> pn.viewable.Viewable:
+    """A live plotly chart, drawn by the site's plotly.js (loaded on the first one) from a
+    figure ``protocol`` checked against its allow-list."""
+    need_plotly()
+    height = figure["layout"].get("height")
+    return _FigureJson(
+        figure,
+        config=PLOTLY_CONFIG,
+        sizing_mode="stretch_width",
+        height=height if isinstance(height, int) and 100 <= height <= 2000 else 420,
+        margin=(2, 0),
+    )
 
 
 def unshowable(reason: str, raw: str) -> pn.viewable.Viewable:
@@ -132,6 +173,8 @@ def bundle(data: dict[str, Any], metadata: dict[str, Any] | None = None) -> pn.v
         return table(data[TABLE_MIME])
     if BOKEH_MIME in data:
         return bokeh(data[BOKEH_MIME], plain)
+    if PLOTLY_MIME in data:
+        return plotly(data[PLOTLY_MIME])
     if "image/png" in data:
         return image(data["image/png"], "image/png", metadata.get("figure"))
     if "image/jpeg" in data:

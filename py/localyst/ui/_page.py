@@ -1,5 +1,6 @@
 """Messages from the app worker to the page's loader (site/loader.js) that are not part
-of the Bokeh document: handing the person a file to save, and how the kernel started."""
+of the Bokeh document: handing the person a file to save, how the kernel started, and that
+plotly.js is needed."""
 
 from __future__ import annotations
 
@@ -33,6 +34,22 @@ def kernel_startup(startup: Startup) -> None:
     """Tell the page how the kernel's Python started (window.localyst.startup.kernel): the
     page makes the kernel's snapshot when it was not restored from one."""
     _post({"type": "startup", "worker": "kernel", "path": startup.path, "reason": startup.reason})
+
+
+_plotly_asked = False
+
+
+def need_plotly() -> None:
+    """Have the page load plotly.js (4.8 MB, so not at start-up) before it draws what comes
+    next: the loader holds the document's patches until the script has run. Once a visit."""
+    global _plotly_asked
+    if _plotly_asked:
+        return
+    try:
+        _post({"type": "plotly"})
+    except ImportError:  # no page: outside a browser (the CPython tests)
+        return
+    _plotly_asked = True
 
 
 def _post(message: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ import inspect
 import json
 from typing import Any, Callable
 
-from . import _bokeh, _figures, _images, _tables
+from . import _bokeh, _figures, _images, _plotly, _tables
 from ._outputs import Output
 from ._truncate import truncate_middle
 
@@ -57,6 +57,8 @@ def mime_bundle(obj: Any) -> dict[str, Any]:
         return bundle
     if _images.is_pil_image(obj):
         return _images.pil_bundle(obj)
+    if _plotly.is_plotly(obj):
+        return _plotly.plotly_bundle(obj)
     root = _bokeh.bokeh_root(obj)
     if root is not None:
         return {**_bokeh.bokeh_bundle(obj, root), **_bokeh.static_picture(obj)}

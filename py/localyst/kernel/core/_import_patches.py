@@ -1,8 +1,9 @@
 """Patches applied to modules as they finish loading (or at once if already loaded).
 
-`IPython.display.display` and Bokeh's `show` go to the kernel's display: code written for
-Jupyter does `from IPython.display import display` or `from bokeh.plotting import show`,
-which bind the name when imported. And Panel's Pyodide module (imported by hvplot and
+`IPython.display.display`, Bokeh's `show` and plotly's (behind `fig.show()`) go to the
+kernel's display: code written for Jupyter does `from IPython.display import display` or
+`from bokeh.plotting import show`, which bind the name when imported; and plotly's own
+would look for a renderer, or open a web browser. And Panel's Pyodide module (imported by hvplot and
 HoloViews) gets what it would otherwise make with eval, which the kernel's policy refuses.
 """
 
@@ -19,7 +20,7 @@ from typing import Any, Callable, ContextManager
 from ._display import display
 
 
-def _show_bokeh(obj: Any, *_args: Any, **_kwargs: Any) -> None:
+def _show(obj: Any, *_args: Any, **_kwargs: Any) -> None:
     display(obj)
 
 
@@ -43,7 +44,8 @@ def _replacing(attribute: str, replacement: Callable[..., Any]) -> Callable[[Mod
 # module -> what to do to it once loaded (each safe to apply twice)
 PATCHES: dict[str, Callable[[ModuleType], None]] = {
     "IPython.core.display_functions": _replacing("display", display),
-    "bokeh.io.showing": _replacing("show", _show_bokeh),
+    "bokeh.io.showing": _replacing("show", _show),
+    "plotly.io._renderers": _replacing("show", _show),
 }
 
 
