@@ -274,7 +274,7 @@ class Bridge:
         try:
             target = self._file(path)
             if target.is_symlink():
-                raise ValueError(f"{path} is the person's own big file, read where it is on their disk: it is not copied")
+                raise ValueError(f"{path} is a big file read where it is on your disk: it is not copied out again")
             if escape_formulas and target.suffix.lower() == ".xlsx":
                 await self._load(["openpyxl"])
             data = _formulas.escaped_copy(target) if escape_formulas else target.read_bytes()
