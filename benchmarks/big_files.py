@@ -122,6 +122,15 @@ def cpython_seconds(script: str, path: Path) -> float:
     return float(done.stdout.strip())
 
 
+def set_time_limit(page, seconds: int) -> None:
+    """As a person would, in the interpreter settings: a big file takes minutes."""
+    field = page.get_by_label("Time limit per cell (seconds)")
+    if not field.is_visible():
+        page.get_by_text("Interpreter settings").first.click()
+    field.fill(str(seconds))
+    field.press("Enter")
+
+
 def in_the_tab(page, mock: MockModel, path: Path, cell: str) -> dict:
     """Pick the file in a new conversation, run ``cell`` on it; what it printed, or what the
     person was shown instead."""
@@ -173,6 +182,7 @@ def main() -> None:
             page.set_default_timeout(120_000)
             open_app(page, site, f"base_url={mock.base_url}&model=mock-small")
             shows(page, "Python kernel: ready", 600_000)
+            set_time_limit(page, CELL_TIMEOUT)
             biggest = None
             for kind, sizes, write, cell, baseline in (("CSV", args.csv, write_csv, CSV_CELL, CPYTHON_CSV),
                                                         ("Parquet", args.parquet, write_parquet, PARQUET_CELL, CPYTHON_PARQUET)):

@@ -273,7 +273,7 @@ class Bridge:
     async def _get_file(self, file_id: Any, path: str, escape_formulas: bool = False) -> None:
         try:
             target = self._file(path)
-            if target.is_symlink():
+            if target.resolve().is_relative_to(MOUNTS):
                 raise ValueError(f"{path} is a big file read where it is on your disk: it is not copied out again")
             if escape_formulas and target.suffix.lower() == ".xlsx":
                 await self._load(["openpyxl"])
