@@ -63,13 +63,20 @@ def test_a_big_csv_is_mounted_where_it_is_and_aggregated_in_chunks(app, mock, tm
     size = trips.stat().st_size
     assert size > BIG_FILE_BYTES
 
-    before = number(r"heap (\d+)", answer(app, mock, "heap?", run_code(HEAP + "print('heap', heap)"), text("Measured."),
-                                          marker="Measured."))
-    (tmp_path / "zones.csv").write_text("zone,name\n1,north\n")
-    app.locator("#file-picker").set_input_files([str(trips), str(tmp_path / "zones.csv")])
+    # The heap once pandas has read a small CSV in chunks as the big one will be: what the
+    # big file costs is measured from there.
+    (tmp_path / "zones.csv").write_text("zone,cents\n1,5\n2,7\n")
+    app.locator("#file-picker").set_input_files(str(tmp_path / "zones.csv"))
+    shows(app, "zones.csv")
+    warm = HEAP + ("import pandas as pd\n"
+                   "for chunk in pd.read_csv('zones.csv', chunksize=50_000, usecols=['zone', 'cents']):\n"
+                   "    chunk.groupby('zone').cents.sum()\n"
+                   "print('heap', pyodide_js._module.HEAP8.length)")
+    before = number(r"heap (\d+)", answer(app, mock, "warm up", run_code(warm), text("Measured."), marker="Measured."))
+
+    app.locator("#file-picker").set_input_files(str(trips))
     shows(app, "trips.csv is")  # the files panel says it is read from the disk and not kept
     shows(app, "not kept for your next visit")
-    shows(app, "zones.csv")
     kept = app.evaluate(KEPT)
     assert "zones.csv" in kept and "trips.csv" not in kept
 
@@ -78,7 +85,7 @@ def test_a_big_csv_is_mounted_where_it_is_and_aggregated_in_chunks(app, mock, tm
         "mounted = os.path.islink('trips.csv') and os.path.realpath('trips.csv').startswith('/mnt/files/')\n"
         "after_mount = heap\n"
         "totals = None\n"
-        "for chunk in pd.read_csv('trips.csv', chunksize=250_000, usecols=['zone', 'cents']):\n"
+        "for chunk in pd.read_csv('trips.csv', chunksize=50_000, usecols=['zone', 'cents']):\n"
         "    part = chunk.groupby('zone').cents.sum()\n"
         "    totals = part if totals is None else totals.add(part, fill_value=0)\n"
         "try:\n"
@@ -96,8 +103,10 @@ def test_a_big_csv_is_mounted_where_it_is_and_aggregated_in_chunks(app, mock, tm
     totals = json.loads(re.search(r"totals (\{.*?\})", turn).group(1))
     assert {int(zone): total for zone, total in totals.items()} == expected
     mounted, aggregated = (int(n) for n in re.search(r"heap (\d+) (\d+)", turn).groups())
-    assert mounted - before < size / 4, "mounting the file copied it into the heap"  # the rest: the scan, imports
-    assert aggregated - before < size / 2, "the chunked read held the file in the heap"
+    print(f"\nkernel heap: {before / 1e6:.0f} MB, {mounted / 1e6:.0f} MB with a {size / 1e6:.0f} MB file mounted, "
+          f"{aggregated / 1e6:.0f} MB after its chunked groupby")
+    assert mounted - before < size / 4, "mounting the file copied it into the heap"
+    assert aggregated - before < size / 2, "the chunked read held the file in the heap"  # the heap grows in 20% steps
 
     # The file is the person's, on their disk: it is not copied back out of the kernel.
     row = app.locator(".bk-panel-models-layout-Column", has=app.locator(".ly-file", has_text="trips.csv")).last
