@@ -117,3 +117,4 @@ def test_a_big_csv_is_mounted_where_it_is_and_aggregated_in_chunks(app, mock, tm
     # tests/test_agent.py checks it).
     prompt = mock.chat_requests()[-1].body["messages"][0]["content"]
     assert f"trips.csv ({size_text(size)}, text/csv" in prompt
+    trips.unlink()  # pytest keeps the last runs' folders: not this file's size in each
