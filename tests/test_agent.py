@@ -28,6 +28,7 @@ from localyst.agent import (
     estimate_tokens,
     scan_files,
 )
+from localyst.agent import _environment
 from localyst.agent._context import DROPPED, TRIMMED_NOTICE
 from localyst.agent._loop import UNCOMPUTED_NOTICE
 from localyst.agent._messages import CANCELLED_NOTE, SAME_ERROR_NOTE, STOPPED_NOTE
@@ -573,6 +574,28 @@ def test_file_preview_goes_to_the_model_but_not_the_whole_file(mock: MockModel, 
     assert "r0005" not in prompt and "r0500" not in prompt
     assert "numpy, pandas" in prompt and "no network access" in prompt
     assert "__localyst" not in " ".join(kernel.kernel.namespace)  # the scan leaves nothing behind
+
+
+@pytest.mark.parametrize("name", ["trips.csv", "trips.parquet"])
+def test_a_big_file_reaches_the_model_with_its_size_and_a_chunked_recipe(
+    mock: MockModel, kernel: ThreadKernel, tmp_path: Any, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame({"zone": [i % 7 for i in range(5000)], "fare": [i * 0.5 for i in range(5000)]})
+    frame.to_parquet(tmp_path / name) if name.endswith(".parquet") else frame.to_csv(tmp_path / name, index=False)
+    (tmp_path / "small.txt").write_text("a note")
+    big = (tmp_path / name).stat().st_size
+    monkeypatch.setattr(_environment, "STREAM_ABOVE_BYTES", big - 1)  # the real one is 500 MB
+    files = asyncio.run(scan_files(kernel))
+    mock.script(text("Noted."))
+    turn(mock, kernel, environment=Environment(files=files))
+    prompt = sent(mock, 0)[0]["content"]
+    entry, small = (prompt.split(f"- {file} (")[1].split("\n- ")[0] for file in (name, "small.txt"))
+    assert f"this file is {_environment.size_text(big)}: reading it whole may not fit" in entry
+    recipe = f"pd.read_csv({name!r}, chunksize=" if name.endswith(".csv") else f"ParquetFile({name!r}).iter_batches("
+    assert recipe in entry
+    assert "Read it in chunks" not in small and "zone (int64)" in prompt
 
 
 def test_a_later_turn_does_not_send_the_figures_of_earlier_ones_again(mock: MockModel, kernel: ThreadKernel) -> None:

@@ -496,6 +496,14 @@ def test_keyboard_interrupt_is_reported_and_the_namespace_survives(kernel: Kerne
     assert ok(kernel, "kept, partial").outputs[-1].data["text/plain"] == "('yes', 1)"
 
 
+@pytest.mark.parametrize("code", ["raise MemoryError", "import numpy\nnumpy.ones(2**42)"])
+def test_out_of_memory_says_how_to_read_a_big_file_and_the_kernel_lives_on(kernel: Kernel, code: str) -> None:
+    result = run(kernel, code)
+    assert result.error["ename"] in ("MemoryError", "_ArrayMemoryError")
+    assert "chunksize=" in result.error["evalue"] and result.error["traceback"].endswith(result.error["evalue"] + "\n")
+    assert ok(kernel, "'alive'").outputs[-1].data["text/plain"] == "'alive'"
+
+
 @pytest.mark.parametrize("code", ["import sys\nsys.exit(3)", "raise SystemExit('bye')"])
 def test_system_exit_does_not_end_the_kernel(kernel: Kernel, code: str) -> None:
     result = run(kernel, code)

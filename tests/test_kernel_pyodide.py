@@ -204,9 +204,13 @@ def test_files_go_in_and_out_of_the_data_folder(bridge: PyodideNode) -> None:
 
 
 def test_paths_outside_the_data_folder_are_refused(bridge: PyodideNode) -> None:
-    for path in ("../etc/passwd", "/lib/python3.12/os.py", "missing.csv"):
+    # A link is not followed out of the data folder (mounted big files are links, into /mnt/files).
+    exchange(bridge, {"type": "run", "id": 5, "code": "import os\nos.symlink('/lib/python3.12/os.py', 'os-link.py')"})
+    for path in ("../etc/passwd", "/lib/python3.12/os.py", "missing.csv", "os-link.py"):
         (sent,) = exchange(bridge, {"type": "get-file", "id": 4, "path": path})
         assert sent["type"] == "file-error" and sent["path"] == path
+    (deleted,) = exchange(bridge, {"type": "delete-file", "id": 6, "path": "os-link.py"})
+    assert deleted["type"] == "file-error"
 
 
 def test_the_warm_up_is_what_the_build_counts_for_a_first_visit() -> None:

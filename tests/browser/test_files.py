@@ -1,6 +1,7 @@
 """Files in Chromium: brought in by picker, drop and paste; listed; read by the model's
 code; outputs appear as they are written; downloaded one by one or as a ZIP; renamed and
-deleted; bad names and oversized files refused with a message."""
+deleted; bad names refused with a message; files of any size taken, big ones said to be
+read from the disk (tests/browser/test_big_files.py reads one)."""
 
 from __future__ import annotations
 
@@ -30,9 +31,9 @@ OFFER = """(offers) => {
   }
 }"""
 
-# A File larger than the limit that costs no memory: one small Blob repeated by reference.
-OFFER_HUGE = """([name, megabytes]) => {
-  const mb = new Blob([new Uint8Array(1 << 20)]);
+# A big File that costs no memory: one small Blob (of ``line`` repeated, or zeros) repeated by reference.
+OFFER_HUGE = """([name, megabytes, line]) => {
+  const mb = new Blob([line ? line.repeat((1 << 20) / line.length) : new Uint8Array(1 << 20)]);
   const transfer = new DataTransfer();
   transfer.items.add(new File(Array(megabytes).fill(mb), name));
   document.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
@@ -121,16 +122,17 @@ def test_files_come_in_three_ways_are_read_and_results_leave(app, mock, tmp_path
     assert asked["role"] == "user" and "`sales.csv`" in asked["content"]
 
 
-def test_bad_names_and_oversized_files_get_a_message_and_break_nothing(app, mock):
+def test_bad_names_get_a_message_files_over_the_old_limits_are_taken_and_nothing_breaks(app, mock):
     app.evaluate(OFFER, [["drop", "..\\..\\<img src=x onerror=window.pwned=1>.csv", "a\n1\n"]])
     shows(app, "onerror=window.pwned=1>.csv")  # only the last part of the path, shown as text
     assert app.evaluate("window.pwned") is None
     assert app.locator("img[src=x]").count() == 0
 
-    app.evaluate(OFFER_HUGE, ["huge.csv", 1100])
-    shows(app, "huge.csv is 1.2 GB: over the 1.0 GB this tab can read")
-    app.evaluate(OFFER_HUGE, ["huge.parquet", 1600])
-    shows(app, "huge.parquet is 1.7 GB: over the 1.5 GB this tab can read")
+    app.evaluate(OFFER_HUGE, ["huge.csv", 1100, "1,2\n"])
+    shows(app, "huge.csv is 1.2 GB: it is read where it is on your disk, and is not kept for your next visit")
+    app.evaluate(OFFER_HUGE, ["huge.parquet", 1600, ""])
+    shows(app, "huge.parquet is 1.7 GB: it is read where it is")
+    shows(app, "huge.parquet: huge.parquet is not a Parquet file")  # what is wrong is found from its head
     app.evaluate(OFFER, [["drop", "..", "nothing"]])
     shows(app, "'..' is not a usable file name")
 
@@ -147,7 +149,7 @@ def test_bad_names_and_oversized_files_get_a_message_and_break_nothing(app, mock
         text("Here."),
         marker="Here.",
     )
-    assert "huge.csv" not in turn and "huge.parquet" not in turn
+    assert "huge.csv" in turn and "huge.parquet" in turn
     assert "onerror=window.pwned=1>.csv" in turn
     assert all(f"batch-{i}.txt" in turn for i in range(1, 9))
 

@@ -13,6 +13,7 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
+from ..kernel.core._intake import BIG_FILE_BYTES
 from ..render import size_text
 from ..session import Conversation, Keeping
 from ..store import Store, StoreError, backup, restore
@@ -122,7 +123,8 @@ class Keeper:
         """Make the stored files match the kernel's: store what code wrote, forget what is gone.
 
         What is stored, the kernel is told to keep: a restart mounts it again, so a file
-        code wrote survives the kernel (and the next sync does not take it for deleted)."""
+        code wrote survives the kernel (and the next sync does not take it for deleted).
+        A big file (BIG_FILE_BYTES) is not stored: it would be copied through the heaps."""
         if self.store is None:
             return
         import js
@@ -133,7 +135,7 @@ class Keeper:
             listing = {info["path"]: info["size"] for info in await kernel.list_files()}
             stored = {str(f.path): int(f.size) for f in await self.store.files(conversation)}
             for path, size in listing.items():
-                if stored.get(path) != size:
+                if stored.get(path) != size and size <= BIG_FILE_BYTES:
                     blob = js.Blob.new([await kernel.get_file_js(path)])
                     try:
                         await self.store.save_file(conversation, path, blob, size)

@@ -13,7 +13,7 @@ import param
 from panel.util import edit_readonly
 
 from ..agent import CodeFinished
-from ..kernel.core._intake import MAX_CSV_BYTES
+from ..kernel.core._intake import BIG_FILE_BYTES
 from ..kernel.client import RemoteKernel
 from ..protocol import Early, PageAction, Restore, SaveSvg
 from ..render import escape, size_text
@@ -31,12 +31,6 @@ from ._markdown import lock_down_markdown
 from ._page import kernel_startup, save, site_origin
 from ._recipes import RECIPE_FIGURE, RecipePanel
 from ._turn import Deferred, TurnView
-
-#: The largest file the page takes in. The kernel's file system keeps files outside the
-#: WebAssembly heap, but reading one into pandas needs room inside it (4 GB at most);
-#: delimited text has its own, measured limit (MAX_CSV_BYTES).
-MAX_FILE_BYTES = 1_500_000_000
-DELIMITED = (".csv", ".tsv", ".txt")
 
 ASSISTANT = "Assistant"
 USER = "You"
@@ -289,22 +283,23 @@ class LocalystApp:
     async def add_files(self, files: list[tuple[str, int, Any]]) -> None:
         """Put the person's files into the kernel's data folder: (name, size, File or bytes).
 
-        Names are cut to a bare name; a file over the size limit is refused before a byte
-        of it is read; the model hears of the new files with the next message."""
+        Names are cut to a bare name; no size is refused: a big file (BIG_FILE_BYTES) is read
+        where it is on the person's disk, and not kept for the next visit (they are told);
+        the model hears of the new files, and how to read big ones, with the next message."""
         problems = []
         for name, size, data in files:
             clean = safe_name(name)
             if not clean:
                 problems.append(f"{name!r} is not a usable file name; it was not added.")
-            elif size > (limit := MAX_CSV_BYTES if clean.lower().endswith(DELIMITED) else MAX_FILE_BYTES):
-                problems.append(
-                    f"{clean} is {size_text(size)}: over the {size_text(limit)} this tab can read "
-                    "(a browser tab's WebAssembly memory ends near 4 GB). It was not added."
-                )
             else:
                 try:
                     await self.kernel.put_file(clean, data)
-                    if not isinstance(data, (bytes, bytearray)):
+                    if size > BIG_FILE_BYTES:
+                        problems.append(
+                            f"{clean} is {size_text(size)}: it is read where it is on your disk, and is not "
+                            "kept for your next visit (add it again then)."
+                        )
+                    elif not isinstance(data, (bytes, bytearray)):
                         await self.keeper.keep_file(clean, data, size)
                     problem = (await self.kernel.inspect_file(clean)).get("problem")
                 except FileNotFoundError as exc:

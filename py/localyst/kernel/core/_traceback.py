@@ -5,6 +5,10 @@ from __future__ import annotations
 import traceback
 CELL_PREFIX = "<cell-"
 LIBRARY_FRAMES_KEPT = 3
+#: Said with a MemoryError: what fits, and how to read a big file instead.
+OUT_OF_MEMORY = ("out of memory: this tab's Python has 4 GB of memory in all. Read big files in chunks "
+                 "(pd.read_csv(path, chunksize=1_000_000), ParquetFile(path).iter_batches()), only the columns "
+                 "needed (usecols=, columns=), with smaller dtypes; and del frames no longer needed")
 
 
 def describe_error(exc: BaseException) -> dict[str, str]:
@@ -16,6 +20,9 @@ def describe_error(exc: BaseException) -> dict[str, str]:
     evalue = str(exc)
     if isinstance(exc, KeyboardInterrupt):
         evalue = "Interrupted"
+        lines[-1] = f"{type(exc).__name__}: {evalue}\n"
+    elif isinstance(exc, MemoryError):
+        evalue = f"{evalue} ({OUT_OF_MEMORY})" if evalue else OUT_OF_MEMORY
         lines[-1] = f"{type(exc).__name__}: {evalue}\n"
     return {"ename": type(exc).__name__, "evalue": evalue, "traceback": "".join(lines)}
 

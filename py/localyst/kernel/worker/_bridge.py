@@ -7,7 +7,8 @@ Keeping the protocol here means it is tested under Node without a browser.
 Messages in (from the worker's owner):
     {type: "run", id, code}
     {type: "put-file", id?, path, bytes}      bytes: ArrayBuffer or Uint8Array
-    {type: "put-file", id?, path, blob}       blob: a File or Blob, written without a copy in Python
+    {type: "put-file", id?, path, blob}       blob: a File or Blob: over _intake.BIG_FILE_BYTES mounted
+                                              where it is (read-only, read lazily), else copied out of the heap
     {type: "get-file", id, path, escape_formulas?}  escape_formulas: a copy of a CSV/TSV/XLSX whose
                                               formula-like text cells are escaped (see _formulas)
     {type: "zip-outputs", id}                 every file under outputs/, as one ZIP
@@ -61,6 +62,9 @@ from ..core._packages import importable_packages, missing_modules
 #: them, and the person is still typing. Package name -> module to import.
 WARM_UP = {"numpy": "numpy", "pandas": "pandas", "matplotlib": "matplotlib.pyplot"}
 
+#: Where files over _intake.BIG_FILE_BYTES are mounted, one folder each; /data holds a link to each.
+MOUNTS = "/mnt/files"
+
 #: Posts one message: its JSON text, and a JS Uint8Array to attach as `bytes` (or None).
 Send = Callable[[str, Any], None]
 
@@ -74,6 +78,7 @@ class Bridge:
         self.available = importable_packages(json.loads(lock_text))
         self.kernel = Kernel(data_dir=data_dir, available=self.available)
         self.data_dir = self.kernel.data_dir.resolve()
+        self._mounted = 0  # folders under MOUNTS made so far
         self.startup = {"path": str((startup or {}).get("path", "plain")), "reason": str((startup or {}).get("reason") or "")}
 
     async def start(self) -> None:
@@ -141,9 +146,15 @@ class Bridge:
             self._post({"type": "status", "text": ""})
 
     def _file(self, path: str) -> Path:
-        """A path under the data folder (relative to it, or absolute inside it)."""
-        resolved = (self.data_dir / path).resolve()
-        if not resolved.is_relative_to(self.data_dir) or resolved == self.data_dir:
+        """A path under the data folder (relative to it, or absolute inside it). The last
+        part is not followed if it is a link (a mounted file is one), but what a link leads
+        to must be in the data folder or be a mounted file."""
+        candidate = self.data_dir / path
+        named = candidate.name not in ("", ".", "..")
+        resolved = candidate.parent.resolve() / candidate.name if named else candidate.resolve()
+        real = resolved.resolve()
+        inside = real.is_relative_to(self.data_dir) or real.is_relative_to(MOUNTS)
+        if not resolved.is_relative_to(self.data_dir) or resolved == self.data_dir or not inside:
             raise ValueError(f"{path!r} is not a file under {self.data_dir}")
         return resolved
 
@@ -158,12 +169,19 @@ class Bridge:
         self._post({"type": "file-put", "id": file_id, "path": self._relative(target), "size": size})
 
     async def _put_blob(self, file_id: Any, path: str, blob: Any) -> None:
-        """Write a browser File into the file system: its bytes go from the browser straight
-        into the file system's own storage, never through a Python bytes object."""
+        """Give the file system a browser File: a big one mounted where it is (BIG_FILE_BYTES),
+        a small one's bytes copied from the browser into the file system's own storage;
+        never through a Python bytes object, never into the wasm heap."""
         try:
             target = self._file(path)
             target.parent.mkdir(parents=True, exist_ok=True)
-            size = _write_blob(str(target), await blob.arrayBuffer())
+            if target.is_symlink():  # a mounted file is replaced, not written through
+                self._forget(target)
+            if int(blob.size) > _intake.BIG_FILE_BYTES:
+                self._mounted += 1
+                size = _mount_blob(str(target), f"{MOUNTS}/{self._mounted}", blob)
+            else:
+                size = _write_blob(str(target), await blob.arrayBuffer())
         except (OSError, ValueError) as exc:
             self._post({"type": "file-error", "id": file_id, "path": path, "message": str(exc)})
             return
@@ -176,7 +194,7 @@ class Bridge:
             if not source.is_file():
                 raise FileNotFoundError(f"there is no file {path!r}")
             if to is None:
-                source.unlink()
+                self._forget(source)
                 reply = {"type": "file-deleted", "id": file_id, "path": path}
             else:
                 target = self._file(to)
@@ -189,6 +207,14 @@ class Bridge:
             self._post({"type": "file-error", "id": file_id, "path": path, "message": str(exc)})
             return
         self._post(reply)
+
+    @staticmethod
+    def _forget(path: Path) -> None:
+        """Delete a file; for a mounted one, its link and its mount (the File is let go)."""
+        mount = path.resolve().parent if path.is_symlink() else None
+        path.unlink()
+        if mount is not None and mount.is_relative_to(MOUNTS):
+            _unmount(str(mount))
 
     async def _inspect(self, file_id: Any, path: str) -> None:
         try:
@@ -247,6 +273,8 @@ class Bridge:
     async def _get_file(self, file_id: Any, path: str, escape_formulas: bool = False) -> None:
         try:
             target = self._file(path)
+            if target.resolve().is_relative_to(MOUNTS):
+                raise ValueError(f"{path} is a big file read where it is on your disk: it is not copied out again")
             if escape_formulas and target.suffix.lower() == ".xlsx":
                 await self._load(["openpyxl"])
             data = _formulas.escaped_copy(target) if escape_formulas else target.read_bytes()
@@ -299,6 +327,28 @@ def _write_blob(path: str, buffer: Any) -> int:
     data = js.Uint8Array.new(buffer)
     pyodide_js.FS.writeFile(path, data, to_js({"canOwn": True}, dict_converter=js.Object.fromEntries))
     return int(data.length)
+
+
+def _mount_blob(path: str, folder: str, blob: Any) -> int:
+    """Mount a File read-only (WORKERFS: each read slices the File) and link ``path`` to it."""
+    import js
+    import pyodide_js
+    from pyodide.ffi import to_js
+
+    fs = pyodide_js.FS
+    fs.mkdirTree(folder)
+    name = Path(path).name
+    options = to_js({"blobs": [{"name": name, "data": blob}]}, dict_converter=js.Object.fromEntries)
+    fs.mount(fs.filesystems.WORKERFS, options, folder)
+    fs.symlink(f"{folder}/{name}", path)
+    return int(blob.size)
+
+
+def _unmount(folder: str) -> None:
+    import pyodide_js
+
+    pyodide_js.FS.unmount(folder)
+    pyodide_js.FS.rmdir(folder)
 
 
 def _to_js(data: bytes) -> Any:

@@ -5,7 +5,7 @@ Runs in the kernel (Pyodide or CPython) and knows nothing of the page or the mod
 readers (pandas, pyarrow, Pillow, openpyxl, ...) are imported only when a file needs them.
 """
 
-from ._check import MAX_CSV_BYTES, check
+from ._check import BIG_FILE_BYTES, check
 from ._detect import detect
 from ._load import load_readers
 from ._messages import IntakeError
@@ -13,4 +13,4 @@ from ._preview import preview
 from ._scan import scan
 from ._zip import extract_zip
 
-__all__ = ["MAX_CSV_BYTES", "IntakeError", "check", "detect", "extract_zip", "load_readers", "preview", "scan"]
+__all__ = ["BIG_FILE_BYTES", "IntakeError", "check", "detect", "extract_zip", "load_readers", "preview", "scan"]

@@ -8,14 +8,13 @@ from typing import Any
 from . import _zip
 from ._detect import NAMED_FORMATS, OLE2, TEXT_KINDS, detect, looks_binary, read_sample
 from ._image import image_size, max_pixels
-from ._messages import size_text
 
-#: pandas needs about three times a CSV's size while it parses it, and the kernel has at
-#: most 4 GB of WebAssembly memory. benchmarks/csv_limit.py (Pyodide 0.27.7, pandas 2.2.3,
-#: numbers only) read and described 1.3 GB with a 4.24 GB peak and ran out at 1.4 GB; 1 GB
-#: peaked at 3.3 GB, which leaves room for the analysis itself (text-heavy files need
-#: more: a file under the limit may still not fit, one over it will not).
-MAX_CSV_BYTES = 1_000_000_000
+#: Above this size a file the person adds is big: the kernel mounts it where it is (read-only,
+#: its bytes read from the browser's File only where code reads them) instead of copying it,
+#: and it is not kept for the next visit. No size is refused: a chunked read of a file of
+#: any size fits, and a whole read of one too big for the 4 GB of WebAssembly memory ends in
+#: a MemoryError (benchmarks/big_files.py, README "How big a file").
+BIG_FILE_BYTES = 128 * 1024 * 1024
 
 
 def check(path: str | os.PathLike[str]) -> str | None:
@@ -34,9 +33,6 @@ def problem(path: str | os.PathLike[str], info: dict[str, Any]) -> str | None:
             return f"{name} holds binary data, not text: it may be another kind of file renamed to {suffix or 'text'}"
         if info["encoding"] is None:
             return f"{name} is in no text encoding that could be recognised; save it again as UTF-8"
-    if kind in ("csv", "tsv") and size > MAX_CSV_BYTES:
-        return (f"{name} is {size_text(size)}; CSV files over {size_text(MAX_CSV_BYTES)} do not fit in this "
-                "page's memory once read. Split it, or save it as Parquet")
     if kind == "zip":
         return _zip.problem(path)
     if kind == "image":
