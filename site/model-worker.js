@@ -123,7 +123,7 @@ async function load({ n_ctx, n_threads }) {
   await unload();
   const instance = new Wllama(ASSETS, { suppressNativeLog: true, logger: { debug() {}, log() {}, warn() {}, error: console.error } });
   try {
-    await instance.loadModel([model.file], { n_ctx, n_threads });
+    await instance.loadModel([model.file], { n_ctx, n_threads: n_threads || undefined }); // 0: wllama's choice
   } catch (err) {
     await instance.exit().catch(() => {});
     throw new Refused(`${model.name} could not be loaded as a model: ${err.message || err}. It may be damaged, or of a kind this llama.cpp build does not know.`);

@@ -30,8 +30,9 @@ MAX_MODEL_BYTES = 3_000_000_000
 N_CTX = 8192
 #: What a request's messages are trimmed to (estimated), leaving the rest for the reply.
 PROMPT_TOKENS = 6000
-#: Threads llama.cpp uses when the page is cross-origin isolated (one without isolation).
-N_THREADS = 2
+#: Threads llama.cpp uses (one without cross-origin isolation); 0 lets wllama choose half the
+#: logical cores. On 2 busy cores 2 threads were slower than one: the threads wait on each other.
+N_THREADS = 0
 NO_MODEL = "No model is loaded in this page. Choose a .gguf file under *In this page* in the settings."
 NO_TOOLS = "tools are not supported by the in-page model"
 

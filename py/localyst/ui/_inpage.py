@@ -86,12 +86,22 @@ class InPagePanel:
         try:
             kept: Kept = await keeping
         except InPageFailed as exc:
-            self._say_problem(str(exc))
+            await self._refused(str(exc))
             return
         finally:
             self.download.disabled = False
             self.progress.visible = False
         await self._load(kept)
+
+    async def _refused(self, problem: str) -> None:
+        """Say why a file was not kept, and that the model kept before it still is."""
+        self._say_problem(problem)
+        try:
+            kept = await self.model.kept()
+        except InPageFailed:
+            return
+        if kept.name:
+            self.status.object += f"\n\n**{escape(kept.name)}** ({size_text(kept.size)}) is still kept and used."
 
     async def _load(self, kept: Kept) -> None:
         """The memory check, then the model into the tab."""
