@@ -145,7 +145,7 @@ def test_offline_names_the_missing_artifact(cache_copy, tmp_path):
 
 def test_every_pin_is_complete():
     pins = load_pins()
-    arts = [pins.pyodide, pins.provisa, pins.tabler, *pins.wheels, *pins.sdists]
+    arts = [pins.pyodide, pins.provisa, pins.tabler, pins.wllama, *pins.wheels, *pins.sdists]
     for a in arts:
         assert a.name and a.version and a.url.startswith("https://") and len(a.sha256) == 64, a
     assert set(pins.pyodide_files) == set(PYODIDE_CORE)
@@ -187,6 +187,15 @@ def test_bokeh_points_at_the_site(site):
     assert 'url("${o._url}/fonts/tabler-icons.woff2")' in js or "/fonts/tabler-icons.woff2" in js
     assert '"vendor/tabler-icons"' in js
     assert "Tabler Icons 1.68.0" in js
+
+
+def test_wllama_is_vendored_to_run_in_a_worker_and_reach_no_model_hub(site):
+    folder = site / "vendor" / "wllama"
+    js = (folder / "index.js").read_text()
+    assert "huggingface.co" not in js and "document.baseURI" not in js
+    assert "new URL(relativePath, self.location.href)" in js
+    for build in ("single-thread", "multi-thread"):
+        assert (folder / build / "wllama.wasm").read_bytes()[:4] == b"\0asm", build
 
 
 def test_build_id_is_filled_in(site):

@@ -5,7 +5,12 @@ run the real worker: tests/browser/test_inpage_model.py)."""
 from __future__ import annotations
 
 import asyncio
+import json
+import shutil
+import subprocess
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import openai
 import pytest
@@ -18,6 +23,7 @@ from localyst.llm._inpage import NO_MODEL, wllama_messages
 from localyst.session import Agents
 from tests.test_agent import ThreadKernel
 
+REPO = Path(__file__).resolve().parents[1]
 ENDPOINT = Endpoint(IN_PAGE_URL, model="tiny.gguf")
 
 
@@ -178,3 +184,36 @@ def test_the_in_page_endpoint_never_goes_over_the_network() -> None:
     assert isinstance(client._client._transport, InPageTransport)
     assert client.max_retries == 0
     assert ENDPOINT.host == "the model in this page"
+
+
+def test_a_model_too_big_for_the_tab_is_refused_before_anything_is_kept() -> None:
+    from localyst.llm import MAX_MODEL_BYTES, InPageFailed
+
+    worker = ScriptedWorker([])
+    with pytest.raises(InPageFailed, match="more than the 3 GB"):
+        asyncio.run(InPageModel(worker.connect).keep_file(object(), MAX_MODEL_BYTES + 1))
+    assert not worker.sent
+
+
+POLICY_OF = r"""
+const self = { location: new URL(process.argv[1]), addEventListener() {} };
+const source = require("fs").readFileSync(process.argv[2], "utf8") + "\n;policyFor";
+const policyFor = require("vm").runInNewContext(source, { self, URL });
+for (const url of JSON.parse(process.argv[3])) console.log(policyFor({ mode: "cors", destination: "worker", url }));
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js")
+def test_the_model_workers_policy_lets_it_reach_only_its_own_files_and_one_download() -> None:
+    site = "http://127.0.0.1:8000/"
+    asked = [
+        site + "model-worker.js",
+        site + "model-worker.js?download=" + quote("https://models.example/tiny.gguf", safe=""),
+        site + "model-worker.js?download=" + quote("https://a.example/x.gguf; script-src *", safe=""),
+        site + "model-worker.js?download=" + quote("javascript:alert(1)", safe=""),
+    ]
+    out = subprocess.run(["node", "-e", POLICY_OF, site, str(REPO / "site" / "sw.js"), json.dumps(asked)], capture_output=True, text=True, check=True)
+    plain, download, injected, other = out.stdout.strip().splitlines()
+    assert "connect-src 'self' blob:;" in plain and "default-src 'none'" in plain and "worker-src blob:;" in plain
+    assert "connect-src 'self' blob: https://models.example/tiny.gguf;" in download
+    assert injected == plain and other == plain  # what a policy cannot hold as it is reaches nothing
