@@ -9,6 +9,7 @@ answers every question with a scripted reply, so that what the loop does with it
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from contextlib import contextmanager
@@ -142,3 +143,25 @@ def last_message_shows(page, needle: str, *, after: int, timeout: float = 120.0)
             return
         page.wait_for_timeout(250)
     raise AssertionError(f"no {needle!r} in a new last message: {message_texts(page)[-1:]}")
+
+
+@pytest.mark.real_model
+@pytest.mark.skipif(os.environ.get("LOCALYST_REAL_MODEL_LOOP") != "1", reason="minutes long: LOCALYST_REAL_MODEL_LOOP=1 runs it")
+def test_a_real_small_model_in_the_page_analyses_a_file(page, site, tmp_path) -> None:
+    """Qwen2.5-Coder 0.5B (tests/_models.py) in the page: no account, no server, a file analysed."""
+    from tests._models import fetch
+
+    model = fetch("qwen-0.5b")
+    data = tmp_path / "sales.csv"
+    data.write_text("month,sales\nJan,120\nFeb,135\nMar,90\n")
+    open_app(page, site, IN_PAGE)
+    page.locator("#model-picker").set_input_files(str(model))
+    shows(page, "is loaded and kept in this browser", 600_000)
+    page.locator("#file-picker").set_input_files(str(data))
+    page.get_by_text("sales.csv").first.wait_for(timeout=60_000)
+    send_message(page, "Use Python to read sales.csv with pandas and print the sum of the sales column.")
+    stop = page.get_by_role("button", name="Stop")
+    stop.wait_for(state="visible", timeout=60_000)
+    stop.wait_for(state="hidden", timeout=900_000)  # a 0.5B model in WebAssembly on 2 cores: minutes
+    turn = message_texts(page)[-1]
+    assert "345" in turn, turn
