@@ -5,7 +5,7 @@ It knows nothing of the UI; failures become ``Problem``s a person can act on.
 
 from ._client import make_client
 from ._endpoints import IN_PAGE, IN_PAGE_URL, PRESETS, Endpoint, Preset
-from ._inpage import MAX_MODEL_BYTES, InPageFailed, InPageModel, InPageTransport, in_page_model
+from ._inpage import MAX_MODEL_BYTES, InPageFailed, InPageModel, InPageTransport, in_page_model, too_big
 from ._inpage import PROMPT_TOKENS as IN_PAGE_PROMPT_TOKENS
 from ._errors import Problem, describe
 from ._events import Event, Finished, TextDelta, ToolCall, ToolCallDelta, Usage
@@ -21,6 +21,7 @@ __all__ = [
     "InPageTransport",
     "MAX_MODEL_BYTES",
     "in_page_model",
+    "too_big",
     "PRESETS",
     "CorsRefused",
     "Endpoint",

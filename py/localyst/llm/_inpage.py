@@ -191,6 +191,7 @@ def _expect(message: ModelMessage, kind: type) -> Any:
 
 
 def too_big(size: int) -> str:
+    """Why a model of ``size`` bytes is refused, for the person."""
     return (
         f"This model is {size / 1e9:.2f} GB: more than the {MAX_MODEL_BYTES / 1e9:.0f} GB a model may take in this tab "
         "(WebAssembly here can address 4 GB in all, for the weights and their working memory). Choose a smaller "

@@ -8,7 +8,7 @@ from typing import Any
 
 import panel as pn
 
-from ..llm import MAX_MODEL_BYTES, InPageFailed, InPageModel
+from ..llm import MAX_MODEL_BYTES, InPageFailed, InPageModel, too_big
 from ..protocol import Kept, Loaded
 from ..render import escape, size_text
 from ._actions import action_button
@@ -107,10 +107,7 @@ class InPagePanel:
         """The memory check, then the model into the tab."""
         self.forget.visible = True
         if kept.size > MAX_MODEL_BYTES:
-            self._say_problem(
-                f"**{escape(kept.name)}** ({size_text(kept.size)}) is kept, but will not fit: a model may take at most "
-                f"{size_text(MAX_MODEL_BYTES)} in a tab (WebAssembly addresses 4 GB in all). Choose a smaller one."
-            )
+            self._say_problem(f"{kept.name} is kept, but will not fit. {too_big(kept.size)}")
             return
         self.status.object = f"Loading **{escape(kept.name)}** ({size_text(kept.size)}, kept in this browser)…"
         try:
@@ -136,4 +133,5 @@ class InPagePanel:
         self.on_model("")
 
     def _say_problem(self, text: str) -> None:
-        self.status.object = f"**The model cannot be used.** {escape(text)}" if not text.startswith("**") else text
+        """``text`` is the worker's or the file's words: shown as text, never as markup."""
+        self.status.object = f"**The model cannot be used.** {escape(text)}"
