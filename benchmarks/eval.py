@@ -165,7 +165,8 @@ def ask(page, question: eval_questions.Question, folder: Path, timeout: float) -
             "score": score, "seconds": round(seconds, 2), "timed_out": timed_out, **turn}
 
 
-def open_app(page, site_url: str, base_url: str, model: str, api_key: str | None) -> None:
+def open_app(page, site_url: str, base_url: str, model: str, api_key: str | None, model_file: Path | None = None) -> None:
+    """The app pointed at the endpoint; with ``model_file``, that GGUF picked for the in-page model."""
     from urllib.parse import urlencode
 
     page.goto(site_url + "?" + urlencode({"base_url": base_url, "model": model, "snapshots": "off"}))
@@ -176,12 +177,15 @@ def open_app(page, site_url: str, base_url: str, model: str, api_key: str | None
     wait_for(page, f"({PAGE_HAS_TEXT})('Python kernel: ready')", LOAD_TIMEOUT_MS)
     if api_key:
         page.get_by_placeholder("not needed for local servers").fill(api_key)
+    if model_file:
+        page.set_input_files("#model-picker", str(model_file))
+        wait_for(page, f"({PAGE_HAS_TEXT})('is loaded and kept in this browser')", LOAD_TIMEOUT_MS)
 
 
 def ask_all(page, site_url: str, questions, *, base_url: str, model: str, timeout: float, folder: Path,
-            api_key: str | None = None, before_each=None) -> list[dict]:
+            api_key: str | None = None, before_each=None, model_file: Path | None = None) -> list[dict]:
     """The questions in one page (the app opened at ``site_url``), each in a new conversation."""
-    open_app(page, site_url, base_url, model, api_key)
+    open_app(page, site_url, base_url, model, api_key, model_file)
     results = []
     for question in questions:
         if before_each:
@@ -304,6 +308,7 @@ def main() -> None:
     parser.add_argument("--site", type=Path, default=REPO / "_site")
     parser.add_argument("--base-url", help="the endpoint, e.g. http://127.0.0.1:8080/v1")
     parser.add_argument("--model", default="", help="the model id the endpoint expects")
+    parser.add_argument("--in-page", type=Path, metavar="GGUF", help="the in-page model (llama.cpp in the tab) with this file")
     parser.add_argument("--api-key-env", help="the name of an environment variable holding the endpoint's key")
     parser.add_argument("--only", help="question ids, comma-separated")
     parser.add_argument("--limit", type=int, help="at most this many questions")
@@ -314,8 +319,12 @@ def main() -> None:
     args = parser.parse_args()
     if not (args.site / "index.html").exists():
         sys.exit(f"no built site at {args.site}: run python build.py first")
+    if args.in_page:
+        from localyst.llm import IN_PAGE_URL
+
+        args.base_url, args.model = IN_PAGE_URL, args.in_page.name
     if not args.self_check and not args.base_url:
-        parser.error("--base-url is needed (or --self-check)")
+        parser.error("--base-url is needed (or --in-page, or --self-check)")
 
     with tempfile.TemporaryDirectory(prefix="localyst-eval-") as tmp:
         folder = Path(tmp)
@@ -334,7 +343,7 @@ def main() -> None:
             model = args.model
             key = os.environ.get(args.api_key_env, "") if args.api_key_env else None
             results = run(items, site=args.site, base_url=args.base_url, model=args.model, timeout=args.timeout,
-                          api_key=key, folder=folder)
+                          api_key=key, folder=folder, model_file=args.in_page)
     print(f"\nHow well {model} analyses: {len(results)} questions, one new conversation each, headless Chromium")
     print(table(results))
     if args.json:

@@ -21,9 +21,10 @@ PROMPT = "Summarise what this Python does, line by line.\n\n" + "\n".join(
 )
 
 
-def measure(name: str) -> None:
+def measure(name: str, threads: int = 2) -> dict:
+    """One run: time to first token (s, as the client sees it) and the server's own rates."""
     fetch(name)
-    with LlamaServer(name) as server:
+    with LlamaServer(name, threads=threads) as server:
         body = json.dumps({
             "model": server.model, "max_tokens": 128, "temperature": 0, "stream": True,
             "messages": [{"role": "user", "content": PROMPT}],
@@ -46,6 +47,8 @@ def measure(name: str) -> None:
     print(f"{name}: ttft {first:.2f} s (client), total {total:.1f} s; server: prompt {timings.get('prompt_n')} tok "
           f"at {timings.get('prompt_per_second', 0):.1f} tok/s, generated {timings.get('predicted_n')} tok "
           f"at {timings.get('predicted_per_second', 0):.1f} tok/s")
+    return {"ttft": first, "prompt_tokens": timings.get("prompt_n"), "tokens": timings.get("predicted_n"),
+            "tok_s": timings.get("predicted_per_second", 0.0)}
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from .pins import Pins, load_pins
 from .precache import APP_PACKAGES, KERNEL_PACKAGES, copy_site, starting_packages, startup_files
 from .scan import scan_site
 from .sources import build_localyst_wheel, repack_sdist
-from .vendor import SLIM_WHEELS, vendor
+from .vendor import SLIM_WHEELS, vendor, vendor_wllama
 from .wheels import WheelInfo, read_pinned_wheel, slim_wheel
 
 
@@ -107,12 +107,13 @@ def _build_into(out: Path, pins: Pins, offline: bool, compile_python: bool) -> d
     index = write_bundle(out, lock, worker_packages(lock, APP_PACKAGES, KERNEL_PACKAGES))
     log(f"  {len(index['packages'])} packages, {len(index['files'])} files, {index['size']:,} bytes inflated")
 
-    log("vendor: BokehJS, Panel, Tabler icons, plotly.js")
+    log("vendor: BokehJS, Panel, Tabler icons, plotly.js, wllama")
     bokeh = wheel_paths.get("bokeh")
     panel = wheel_paths.get("panel")
     if not bokeh or not panel:
         raise BuildError("pins.toml must pin the bokeh and panel wheels (they provide BokehJS and Panel's JS/CSS)")
     vendor(out, bokeh, panel, infos["panel"].version, fetch(pins.tabler, offline), fetch(pins.plotly_js, offline))
+    vendor_wllama(out, fetch(pins.wllama, offline))
 
     log("site/")
     copy_site(out, lock)

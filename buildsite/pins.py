@@ -22,6 +22,7 @@ class Pins:
     official_files: list[str]            # official package file names taken from provisa
     tabler: Artifact
     plotly_js: Artifact                  # plotly.js-dist-min from npm
+    wllama: Artifact                     # llama.cpp in WebAssembly, for the in-page model
     wheels: list[Artifact]
     sdists: list[Artifact]
     dependency_map: dict[str, str]       # requirement name -> site-lock name
@@ -43,6 +44,7 @@ def load_pins(path: Path | None = None) -> Pins:
         official_files=list(p["official"]["files"]),
         tabler=_art(p["tabler_icons"]),
         plotly_js=_art(p["plotly_js"]),
+        wllama=_art(p["wllama"]),
         wheels=[_art(w) for w in p.get("wheel", [])],
         sdists=[_art(s) for s in p.get("sdist", [])],
         dependency_map={canonicalize_name(k): canonicalize_name(v) for k, v in p.get("dependency_map", {}).items()},

@@ -1,7 +1,7 @@
 """vendor/: the JavaScript, CSS and fonts the page loads from its own origin instead of a
-CDN (BokehJS and Panel's from their wheels, the Tabler webfont and plotly.js from npm), the
-outside URLs inside BokehJS and plotly.js rewritten, and the copies the wheels themselves
-carry dropped."""
+CDN (BokehJS and Panel's from their wheels, the Tabler webfont, plotly.js and wllama from
+npm), the outside URLs inside BokehJS, plotly.js and wllama rewritten, and the copies the
+wheels themselves carry dropped."""
 
 from __future__ import annotations
 
@@ -137,3 +137,40 @@ def vendor(out: Path, bokeh_wheel: Path, panel_wheel: Path, panel_version: str, 
         text = text.replace(old, new)
     write_file(out / PLOTLY_JS, text.encode("utf-8"))
     write_file(out / "vendor" / "plotly" / "LICENSE", pmembers["package/LICENSE"])
+
+
+#: wllama's files (``package/<name>``) served under vendor/wllama/: its ES module (with its
+#: workers inside, started from blob: URLs) and llama.cpp compiled to plain WebAssembly,
+#: single- and multi-thread (no JSPI, no Memory64: stock browsers run both).
+WLLAMA_FILES = {
+    "esm/index.js": "index.js",
+    "esm/single-thread/wllama.wasm": "single-thread/wllama.wasm",
+    "esm/multi-thread/wllama.wasm": "multi-thread/wllama.wasm",
+    "LICENCE": "LICENCE",
+}
+
+#: Rewrites in wllama's module (each must be found): ``loadModelFromHF`` builds a Hugging Face
+#: download URL; Localyst never calls it, and with the rewrite nothing in it can reach one.
+#: Its asset paths are resolved against ``document``, which a worker lacks (the model runs in
+#: site/model-worker.js); ``self.location`` is the same base in a page and in a worker.
+WLLAMA_REWRITES = [
+    ("new URL(relativePath, document.baseURI)", "new URL(relativePath, self.location.href)"),
+    ("`https://huggingface.co/${modelId}/resolve/main/${filePath}`", "`unavailable:${modelId}/${filePath}`"),
+]
+
+
+def vendor_wllama(out: Path, tgz: Path) -> None:
+    """Write out/vendor/wllama/ (WLLAMA_FILES) from the pinned npm tarball."""
+    members = tar_members(tgz)
+    for src, dest in WLLAMA_FILES.items():
+        data = members.get(f"package/{src}")
+        if data is None:
+            raise BuildError(f"{tgz.name} has no package/{src}")
+        if src.endswith(".js"):
+            text = data.decode("utf-8")
+            for old, new in WLLAMA_REWRITES:
+                if old not in text:
+                    raise BuildError(f"{tgz.name} {src}: expected to find {old}; has wllama changed? update WLLAMA_REWRITES")
+                text = text.replace(old, new)
+            data = text.encode("utf-8")
+        write_file(out / "vendor" / "wllama" / dest, data)

@@ -392,6 +392,13 @@
       if (backupPicker.files.length) worker.postMessage({ type: "action", action: "restore", file: backupPicker.files[0] });
       backupPicker.value = "";
     });
+    // A model for the page itself: the File goes to the app worker, which hands it to the model
+    // worker; nothing is read here.
+    const modelPicker = $("model-picker");
+    modelPicker.addEventListener("change", () => {
+      if (modelPicker.files.length) worker.postMessage({ type: "action", action: "model-file", file: modelPicker.files[0] });
+      modelPicker.value = "";
+    });
     document.addEventListener("dragover", (event) => {
       if (!carriesFiles(event)) return;
       event.preventDefault();
@@ -421,6 +428,7 @@
       if (!target || !actionToken || target.dataset.token !== actionToken) return;
       if (target.dataset.action === "add-files") picker.click();
       else if (target.dataset.action === "restore-backup") $("backup-picker").click();
+      else if (target.dataset.action === "pick-model") $("model-picker").click();
       else if (target.dataset.action === "copy") {
         navigator.clipboard.writeText(target.dataset.text).then(() => {
           target.textContent = "Copied";

@@ -43,6 +43,9 @@ const ISOLATION_HEADERS = {
 //   time, so any http(s) origin; only the app's own code runs there (with eval, which
 //   Panel's Pyodide bridge uses to define a JavaScript helper);
 // * the snapshot maker: its own files only, with eval (Panel's import defines its helper);
+// * the model worker (the in-page model): its own files, and the blob: workers wllama starts
+//   (which are bound by this same policy); `?download=URL` (a worker started to download a
+//   model the person named) may reach that one URL too, and nothing else;
 // * the kernel worker, where the model's code runs: its own files (the Python packages) and
 //   nothing else, no other worker; `?internet=1` (the person's choice for a session) lets
 //   its code reach http(s) and WebSocket servers too.
@@ -56,12 +59,31 @@ const POLICIES = {
   kernelOnline: `default-src 'none'; ${SCRIPTS}; connect-src 'self' http: https: ws: wss:; worker-src 'none'; ${BASE}`,
 };
 
+function modelPolicy(download) {
+  return `default-src 'none'; script-src 'self' blob: 'wasm-unsafe-eval'; connect-src 'self' blob:${download ? " " + download : ""}; worker-src blob:; ${BASE}`;
+}
+
+// The one URL a model download may reach, as a CSP source; "" for anything that is not a
+// plain http(s) URL that a policy can hold as it is.
+function downloadSource(value) {
+  let url;
+  try {
+    url = new URL(value || "");
+  } catch (err) {
+    return "";
+  }
+  if (!["http:", "https:"].includes(url.protocol) || url.username || url.password) return "";
+  url.hash = "";
+  return /^[^\s;,'"]+$/.test(url.href) ? url.href : "";
+}
+
 function policyFor(request) {
   if (request.mode === "navigate") return POLICIES.page;
   if (request.destination !== "worker") return null; // a script or file: its document's policy applies
   const url = new URL(request.url);
   if (url.pathname.endsWith("/app-worker.js")) return POLICIES.app;
   if (url.pathname.endsWith("/snapshot-worker.js")) return POLICIES.maker;
+  if (url.pathname.endsWith("/model-worker.js")) return modelPolicy(downloadSource(url.searchParams.get("download")));
   return url.searchParams.get("internet") === "1" ? POLICIES.kernelOnline : POLICIES.kernel;
 }
 

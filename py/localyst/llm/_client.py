@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx2
 import openai
 
-from ._endpoints import Endpoint
+from ._endpoints import IN_PAGE_URL, Endpoint
 
 TIMEOUT = httpx2.Timeout(300.0, connect=15.0)  # local models can take minutes to load before the first token
 MAX_RETRIES = 2  # the SDK's default: retries 408/409/429/5xx and connection errors, honouring Retry-After
@@ -18,7 +18,14 @@ def make_client(endpoint: Endpoint, *, max_retries: int = MAX_RETRIES) -> openai
     Outside api.openai.com the SDK's ``x-stainless-*`` telemetry headers are dropped:
     they trigger CORS preflights that servers such as Ollama refuse. With no key, no
     ``Authorization`` header goes out at all, which every keyless local server accepts.
+    The in-page model is answered by a transport of its own: nothing goes out at all.
     """
+    if endpoint.in_page:
+        from ._inpage import InPageTransport, in_page_model
+
+        # No retries: the model is in this tab, and a refusal will not change on its own.
+        transport = InPageTransport(in_page_model())
+        return openai.AsyncOpenAI(api_key=_NO_KEY, base_url=IN_PAGE_URL, max_retries=0, http_client=httpx2.AsyncClient(transport=transport, timeout=None))
     hooks = {"request": [_clean_headers(strip_stainless=not endpoint.is_openai, keyless=not endpoint.api_key)]}
     return openai.AsyncOpenAI(
         api_key=endpoint.api_key or _NO_KEY,

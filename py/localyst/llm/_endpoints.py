@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 OPENAI_HOST = "api.openai.com"
+#: The in-page model's base URL: never fetched (llm._inpage answers it inside the tab), and
+#: on a reserved name that cannot resolve, should anything ever try.
+IN_PAGE_URL = "http://in-page.invalid/v1"
+IN_PAGE = "In this page"
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ PRESETS: dict[str, Preset] = {
         "Start it with the model's own chat template: `llama-server -m model.gguf --jinja --port 8080`. "
         "It answers any page by default; `--jinja` lets the template carry tool calls." + _LOCAL_NETWORK,
     ),
+    IN_PAGE: Preset(IN_PAGE_URL, False),
     "Custom": Preset("", False),
 }
 
@@ -65,7 +70,14 @@ class Endpoint:
     @property
     def host(self) -> str:
         """host[:port] of the base URL, for messages to the person."""
+        if self.in_page:
+            return "the model in this page"
         return urlsplit(self.base_url).netloc or self.base_url
+
+    @property
+    def in_page(self) -> bool:
+        """The model runs in this tab (llm._inpage), not behind a URL."""
+        return self.base_url.strip().rstrip("/") == IN_PAGE_URL
 
     @property
     def is_openai(self) -> bool:

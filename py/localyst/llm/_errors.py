@@ -45,6 +45,9 @@ def _describe(exc: BaseException, endpoint: Endpoint) -> Problem:
         return Problem("The model took too long", f"{host} did not answer in time. It may be busy or loading the model; try again.", True)
     if isinstance(exc, openai.APIConnectionError):
         return _unreachable(endpoint)
+    if endpoint.in_page and isinstance(exc, (openai.APIStatusError, openai.APIError)):
+        said = _message(exc) if isinstance(exc, openai.APIStatusError) else exc.message
+        return Problem("The model in this page could not answer", said or "It stopped with an error.", False)
     if isinstance(exc, openai.APIStatusError):
         return _status_problem(exc, endpoint)
     if isinstance(exc, openai.APIError):  # an error event inside a stream

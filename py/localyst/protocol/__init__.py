@@ -21,7 +21,8 @@ from ._kernel import (
     parse_kernel_message,
     parse_startup,
 )
-from ._page import APP_MESSAGES, BUTTON_ACTIONS, PAGE_ACTIONS, PAGE_MESSAGES, Early, PageAction, Restore, SaveSvg, page_files, parse_page_action
+from ._page import APP_MESSAGES, BUTTON_ACTIONS, PAGE_ACTIONS, PAGE_MESSAGES, Early, ModelFile, PageAction, Restore, SaveSvg, page_files, parse_page_action
+from ._model import MODEL_MESSAGES, TO_MODEL, Delta, Done, Kept, Loaded, ModelError, ModelMessage, Progress, parse_model_message
 from ._outputs import BOKEH_MIME, PLOTLY_MIME, TABLE_MIME, UNSHOWABLE, clean_output, clean_result, is_base64, unshowable
 
 __all__ = [
@@ -29,6 +30,17 @@ __all__ = [
     "BOKEH_MIME",
     "BUTTON_ACTIONS",
     "Early",
+    "ModelFile",
+    "MODEL_MESSAGES",
+    "TO_MODEL",
+    "Delta",
+    "Done",
+    "Kept",
+    "Loaded",
+    "ModelError",
+    "ModelMessage",
+    "Progress",
+    "parse_model_message",
     "PAGE_ACTIONS",
     "PAGE_MESSAGES",
     "PageAction",

@@ -19,7 +19,7 @@ PAGE_MESSAGES = ("start", "rendered", "patch", "files", "action")
 #: What the app worker (and the app, through it) posts to the page.
 APP_MESSAGES = ("status", "startup", "render", "ready", "patch", "idle", "download", "plotly", "error")
 #: The ``data-action`` of the buttons the app draws as plain HTML; loader.js acts on them.
-BUTTON_ACTIONS = ("add-files", "restore-backup", "copy", "save-image", "save-svg", "show-cell")
+BUTTON_ACTIONS = ("add-files", "restore-backup", "pick-model", "copy", "save-image", "save-svg", "show-cell")
 
 #: Longest question or draft the first screen hands over, and longest chart name.
 MAX_TEXT = 1_000_000
@@ -44,6 +44,15 @@ class Restore:
 
 
 @dataclass(frozen=True)
+class ModelFile:
+    """The person picked a GGUF file for the in-page model: (name, size, the browser's File)."""
+
+    name: str
+    size: int
+    file: Any
+
+
+@dataclass(frozen=True)
 class SaveSvg:
     """Save a chart the kernel keeps as an SVG file."""
 
@@ -51,8 +60,8 @@ class SaveSvg:
     name: str
 
 
-PageAction = Union[Early, Restore, SaveSvg]
-PAGE_ACTIONS = ("early", "restore", "save-svg")
+PageAction = Union[Early, Restore, ModelFile, SaveSvg]
+PAGE_ACTIONS = ("early", "restore", "model-file", "save-svg")
 
 
 def parse_page_action(message: dict[str, Any]) -> PageAction:
@@ -63,6 +72,9 @@ def parse_page_action(message: dict[str, Any]) -> PageAction:
         return Early(_text(message, "question", MAX_TEXT), _text(message, "draft", MAX_TEXT), page_files(message.get("files") or []))
     if kind == "restore" and message.get("file") is not None:
         return Restore(message["file"])
+    if kind == "model-file":
+        ((name, size, file),) = page_files([message.get("file")])
+        return ModelFile(name, size, file)
     if kind == "save-svg":
         return SaveSvg(_text(message, "figure", MAX_NAME), _text(message, "name", MAX_NAME))
     raise Malformed(f"no page action {str(kind)[:40]!r} of this shape")

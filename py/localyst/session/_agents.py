@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..agent import Agent
-from ..llm import Endpoint
+from ..llm import IN_PAGE_PROMPT_TOKENS, Endpoint
 
 #: Asks the person whether a cell may run: (cell id, code) -> yes or no.
 Approve = Callable[[str, str], Awaitable[bool]]
@@ -29,5 +29,7 @@ class Agents:
         if key != self._key or self._agent is None:
             options = dict(options)
             confirm = options.pop("confirm")
+            if endpoint.in_page:  # no tool calling and no vision: code in ```python blocks, text only
+                options.update(mode="fenced", send_images=False, context_tokens=min(options["context_tokens"], IN_PAGE_PROMPT_TOKENS))
             self._key, self._agent = key, Agent(endpoint, self.kernel, approve=approve if confirm else None, **options)
         return self._agent

@@ -7,8 +7,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import panel as pn
 
+from ._inpage import InPagePanel
 from ._styles import SIDE_CSS
-from ..llm import PRESETS, Endpoint, describe, list_models, make_client
+from ._tasks import background
+from ..llm import IN_PAGE, PRESETS, Endpoint, describe, in_page_model, list_models, make_client
 
 CUSTOM = "Custom"
 KEY_IN_MEMORY = "The key stays in this tab's memory and goes only to the base URL above."
@@ -85,6 +87,10 @@ class SettingsPanel:
         if self.key_in_link:
             self.status.object = "The link carried an API key; it was ignored. Keys are never taken from links."
 
+        self.in_page = InPagePanel(in_page_model(), self._on_in_page_model)
+        #: What only a server endpoint has: an address, a key, a model list.
+        self.server_only = [self.base_url, self.api_key, self.remember_key, self.key_hint, self.load_models, self.test]
+
         self.preset.param.watch(self._on_preset, "value")
         self.api_key.param.watch(self._on_key_typed, "value")
         self.base_url.param.watch(self._on_base_url, "value")
@@ -93,6 +99,8 @@ class SettingsPanel:
         self.clear_key.on_click(lambda _event: setattr(self.api_key, "value", ""))
         self.load_models.on_click(self._on_load_models)
         self.test.on_click(self._on_test)
+        if self.preset.value == IN_PAGE:
+            self.show_in_page()
 
     def endpoint(self) -> Endpoint:
         """Where the next request goes, with the key only if it is bound to that origin."""
@@ -165,6 +173,8 @@ class SettingsPanel:
         """A message naming what must be filled in before a request can go out, or ''."""
         if not endpoint.base_url:
             return "**No endpoint yet.** Choose an endpoint (or type a base URL) in the settings on the left."
+        if not endpoint.model and endpoint.in_page:
+            return "**No model in this page yet.** Choose a .gguf file under *In this page* in the settings on the left."
         if not endpoint.model:
             return "**No model chosen.** Type a model name or press *Load models* in the settings on the left."
         return ""
@@ -175,6 +185,23 @@ class SettingsPanel:
             self.base_url.value = preset.base_url
         self.model.options = []
         self._show_start(event.new)
+        self.show_in_page()
+
+    def show_in_page(self) -> None:
+        """With *In this page* chosen, its own settings instead of a server's."""
+        chosen = self.preset.value == IN_PAGE
+        for widget in self.server_only:
+            widget.visible = not chosen
+        self.model.disabled = chosen
+        if chosen:
+            self.model.value = ""
+            background(self.in_page.show())
+        else:
+            self.in_page.hide()
+
+    def _on_in_page_model(self, name: str) -> None:
+        if self.preset.value == IN_PAGE:
+            self.model.value = name
 
     def _show_start(self, name: str) -> None:
         preset = PRESETS.get(name)
@@ -218,6 +245,7 @@ class SettingsPanel:
             pn.pane.HTML("<h3 class='ly-side-title'>Connection</h3>", margin=(0, 10)),
             self.preset,
             self.start_hint,
+            self.in_page.layout,
             self.base_url,
             self.api_key,
             self.key_prompt,

@@ -15,7 +15,7 @@ from panel.util import edit_readonly
 from ..agent import CodeFinished
 from ..kernel.core._intake import BIG_FILE_BYTES
 from ..kernel.client import RemoteKernel
-from ..protocol import Early, PageAction, Restore, SaveSvg
+from ..protocol import Early, ModelFile, PageAction, Restore, SaveSvg
 from ..render import escape, size_text
 from ..session import Agents, Conversation, Waiting
 from ..transcript import make_recipe, notebook_json, provenance, to_html_report, to_recipe, to_script, turns
@@ -362,12 +362,15 @@ class LocalystApp:
         self._show_latest()
 
     async def page_action(self, action: PageAction) -> None:
-        """Actions of buttons drawn as HTML (saving a chart as SVG, restoring a backup), and
+        """Actions of buttons drawn as HTML (saving a chart as SVG, restoring a backup, a
+        model file for the page), and
         what the first screen took while Python started."""
         if isinstance(action, Early):
             await self.take_early(action.question, action.draft, list(action.files))
         elif isinstance(action, Restore):
             await self.keeper.restore(action.file)
+        elif isinstance(action, ModelFile):
+            await self.settings.in_page.keep_file(action.name, action.size, action.file)
         elif isinstance(action, SaveSvg):
             try:
                 drawn_by = self.recipes if action.figure.startswith(RECIPE_FIGURE) else self.kernel
