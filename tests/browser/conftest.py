@@ -247,9 +247,14 @@ def app(loaded_app, site: SiteServer, egress: EgressRecorder, mock: MockModel):
 def start_new_conversation(page) -> None:
     """As a person would: stop an answer still running, click New conversation, and wait
     for the empty chat and the fresh kernel it comes with."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     stop = page.get_by_role("button", name="Stop")
     if stop.is_visible():
-        stop.click()
+        try:
+            stop.click(timeout=5_000)
+        except PlaywrightTimeout:
+            pass  # the answer ended between the look and the click: the button is gone
         stop.wait_for(state="hidden")
     # The action above the list: an untitled conversation in the list has the same name.
     page.get_by_role("button", name="New conversation").first.click()
