@@ -8,6 +8,7 @@
 // Messages in (from the app worker, localyst.llm._inpage), and what each answers:
 //   kept                                   -> kept {name, size} (name null: nothing kept)
 //   keep {file | url, max_bytes}           -> progress {done, total}..., kept {name, size}
+//   head {bytes}                           -> head {name, size, data} (the kept file's first bytes)
 //   load {n_ctx, n_threads}                -> loaded {name, size, n_ctx, n_ctx_train, n_layer, threads, template}
 //   forget                                 -> kept {name: null, size: 0}
 //   chat {id, messages, max_tokens, temperature}
@@ -116,9 +117,19 @@ async function unload() {
   loadedName = null;
 }
 
+const NOTHING_KEPT = "No model is kept in this browser yet: choose a .gguf file first.";
+
+// The kept file's first bytes, for the app to read the model's shape before it is loaded.
+async function head({ bytes }) {
+  const model = await keptModel();
+  if (!model) throw new Refused(NOTHING_KEPT);
+  const data = new Uint8Array(await model.file.slice(0, bytes).arrayBuffer());
+  self.postMessage({ type: "head", name: model.name, size: model.file.size, data }, [data.buffer]);
+}
+
 async function load({ n_ctx, n_threads }) {
   const model = await keptModel();
-  if (!model) throw new Refused("No model is kept in this browser yet: choose a .gguf file first.");
+  if (!model) throw new Refused(NOTHING_KEPT);
   if (loadedName === model.name && wllama) return describe(model);
   await unload();
   const instance = new Wllama(ASSETS, { suppressNativeLog: true, logger: { debug() {}, log() {}, warn() {}, error: console.error } });
@@ -191,6 +202,7 @@ const handlers = {
     self.postMessage({ type: "kept", name: model ? model.name : null, size: model ? model.file.size : 0 });
   },
   keep: (msg) => (msg.url ? keepUrl(msg.url, msg.max_bytes) : keep(msg.file.name, msg.file.stream(), msg.file.size, msg.max_bytes)),
+  head,
   load: async (msg) => self.postMessage(await load(msg)),
   forget: async () => {
     await unload();

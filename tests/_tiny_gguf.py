@@ -100,6 +100,25 @@ def write_tiny_gguf(
     return path
 
 
+def write_shape_only_gguf(path: Path, *, layers: int, embedding: int, heads: int, heads_kv: int, vocab: int) -> Path:
+    """A GGUF file whose metadata describes a model of this shape and that has no weights:
+    what the memory check reads, at a few hundred bytes."""
+    import gguf
+
+    writer = gguf.GGUFWriter(str(path), "llama")
+    writer.add_name("shape-only")
+    writer.add_block_count(layers)
+    writer.add_embedding_length(embedding)
+    writer.add_head_count(heads)
+    writer.add_head_count_kv(heads_kv)
+    writer.add_vocab_size(vocab)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path
+
+
 if __name__ == "__main__":
     import sys
 

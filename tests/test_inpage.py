@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import struct
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,9 @@ from localyst.agent import Agent, Limits, TurnEnded
 from localyst.kernel import Kernel
 from localyst.llm import IN_PAGE_URL, Endpoint, InPageModel, InPageTransport, describe, stream_chat
 from localyst.llm._client import make_client
-from localyst.llm._inpage import NO_MODEL, wllama_messages
+from localyst.llm._inpage import NO_MODEL, InPageFailed, wllama_messages
+from localyst.protocol import HEAD
+from tests._tiny_gguf import write_shape_only_gguf, write_tiny_gguf
 from localyst.session import Agents
 from tests.test_agent import ThreadKernel
 
@@ -31,9 +34,11 @@ class ScriptedWorker:
     """Answers as model-worker.js does: each chat gets the next scripted reply, in pieces
     (``pause`` seconds apart); ``sent`` records every message the app posted."""
 
-    def __init__(self, replies: list[str], *, kept: str = "tiny.gguf", pause: float = 0.0, raw: list[Any] | None = None) -> None:
+    def __init__(self, replies: list[str], *, kept: str = "tiny.gguf", pause: float = 0.0, raw: list[Any] | None = None,
+                 head: bytes = b"GGUF", size: int = 1234) -> None:
         self.replies = list(replies)
         self.kept = kept
+        self.head, self.size = head, size
         self.pause = pause
         self.raw = raw  # posted as they are, in place of a reply
         self.sent: list[dict[str, Any]] = []
@@ -47,9 +52,11 @@ class ScriptedWorker:
         self.sent.append(message)
         kind = message["type"]
         if kind == "kept":
-            self._later({"type": "kept", "name": self.kept or None, "size": 1234 if self.kept else 0})
+            self._later({"type": "kept", "name": self.kept or None, "size": self.size if self.kept else 0})
+        elif kind == "head":
+            self._later({"type": "head", "name": self.kept, "size": self.size, "data": self.head[: message["bytes"]]})
         elif kind == "load":
-            self._later({"type": "loaded", "name": self.kept, "size": 1234, "n_ctx": message["n_ctx"], "n_ctx_train": 2048, "n_layer": 2, "threads": 2, "template": ""})
+            self._later({"type": "loaded", "name": self.kept, "size": self.size, "n_ctx": message["n_ctx"], "n_ctx_train": 2048, "n_layer": 2, "threads": 2, "template": ""})
         elif kind == "chat":
             asyncio.get_running_loop().create_task(self._reply(message["id"]))
 
@@ -193,6 +200,39 @@ def test_a_model_too_big_for_the_tab_is_refused_before_anything_is_kept() -> Non
     with pytest.raises(InPageFailed, match="more than the 3 GB"):
         asyncio.run(InPageModel(worker.connect).keep_file(object(), MAX_MODEL_BYTES + 1))
     assert not worker.sent
+
+
+def test_the_models_shape_is_read_from_the_head_of_its_file(tmp_path: Path) -> None:
+    from localyst.llm._gguf import Shape, read_shape
+
+    head = write_tiny_gguf(tmp_path / "tiny.gguf", ["hi"], layers=3, heads=4, embedding=64).read_bytes()[:HEAD]
+    shape = read_shape(head)
+    assert shape == Shape("llama", n_layer=3, n_embd=64, n_head=4, n_head_kv=4, key_length=16, value_length=16, n_vocab=262)
+    # A head cut anywhere, or not a GGUF file, says nothing rather than failing.
+    assert {read_shape(head[:cut]) for cut in range(0, 2000, 3)} == {None, shape}
+    assert read_shape(b"PK\x03\x04" + head[4:]) is None
+    # A hostile length (a key of 2**63 bytes) is bounded by the bytes at hand.
+    assert read_shape(b"GGUF" + struct.pack("<IQQQ", 3, 0, 1, 2**63) + b"x" * 100) is None
+
+
+def test_a_model_that_will_not_fit_with_its_cache_is_refused_before_loading(tmp_path: Path) -> None:
+    from localyst.llm import MAX_MODEL_BYTES
+
+    # 2.9 GB of weights passes the file-size check, but a cache of 8,192 tokens in 80 layers
+    # of 64 key/value heads (no grouped-query attention) does not fit beside it.
+    big = write_shape_only_gguf(tmp_path / "big.gguf", layers=80, embedding=8192, heads=64, heads_kv=64, vocab=32000)
+    worker = ScriptedWorker([], kept="big.gguf", head=big.read_bytes(), size=2_900_000_000)
+    assert worker.size < MAX_MODEL_BYTES
+    with pytest.raises(InPageFailed, match=r"big.gguf will not fit in this tab: .* needs about 25\.4 GB .*21\.5 GB to remember the conversation"):
+        asyncio.run(InPageModel(worker.connect).load())
+    assert [m["type"] for m in worker.sent] == ["head"]
+
+    # A 3B model's shape at Q4 (grouped-query attention: 8 key/value heads of 24) fits, and loads.
+    fits = write_shape_only_gguf(tmp_path / "fits.gguf", layers=28, embedding=3072, heads=24, heads_kv=8, vocab=128256)
+    worker = ScriptedWorker([], kept="fits.gguf", head=fits.read_bytes(), size=2_000_000_000)
+    loaded = asyncio.run(InPageModel(worker.connect).load())
+    assert loaded.name == "fits.gguf"
+    assert [m["type"] for m in worker.sent] == ["head", "load"]
 
 
 POLICY_OF = r"""

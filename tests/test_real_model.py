@@ -53,3 +53,19 @@ def test_what_the_model_does_with_run_python(server: LlamaServer) -> None:
         assert calls[0].name == "run_python" and re.search(r"17\s*\*\s*23", code)
     else:
         assert re.search(r"```|<tool_call>", text) and re.search(r"17\s*\*\s*23|391", text)
+
+
+def test_the_memory_check_reads_the_real_models_shape() -> None:
+    from localyst.llm._gguf import memory_needed, read_shape
+    from localyst.llm._inpage import MEMORY_BYTES, N_CTX
+    from localyst.protocol import HEAD
+    from tests._models import model_path
+
+    path = model_path("qwen-0.5b")
+    with path.open("rb") as f:
+        shape = read_shape(f.read(HEAD))  # its vocabulary runs past the head: its length is enough
+    assert shape is not None
+    assert (shape.arch, shape.n_layer, shape.n_head, shape.n_head_kv, shape.key_length, shape.n_vocab) == ("qwen2", 24, 14, 2, 64, 151936)
+    need = memory_needed(path.stat().st_size, shape, N_CTX)
+    assert need.cache == 24 * N_CTX * 2 * 128 * 2  # f16 keys and values, 2 heads of 64 each, in 24 layers
+    assert need.total < MEMORY_BYTES

@@ -19,7 +19,7 @@ from typing import Iterator
 
 import pytest
 
-from tests._tiny_gguf import write_tiny_gguf
+from tests._tiny_gguf import write_shape_only_gguf, write_tiny_gguf
 from tests.browser.conftest import _WALK, LOAD_TIMEOUT_MS, message_texts, open_app, send_message, shows, wait_for
 
 pytestmark = pytest.mark.browser
@@ -77,6 +77,13 @@ def test_a_picked_gguf_runs_the_loop_in_the_page_and_is_kept_for_the_next_visit(
     shows(page, 'notes.gguf is not a GGUF model file (it does not start with "GGUF")', 60_000)
     shows(page, "tiny-coder.gguf (", 30_000)  # "… is still kept and used."
     shows(page, "is still kept and used")
+
+    # A model whose cache would not fit beside its weights is refused before llama.cpp loads
+    # it, from the shape its file's head declares (80 layers of 64 key/value heads).
+    big = write_shape_only_gguf(tmp_path / "wide-80-layers.gguf", layers=80, embedding=8192, heads=64, heads_kv=64, vocab=32000)
+    choose_model(page, big)
+    shows(page, "wide-80-layers.gguf will not fit in this tab", 60_000)
+    shows(page, "GB to remember the conversation")
 
 
 @contextmanager

@@ -19,12 +19,16 @@ from typing import Any, Protocol
 import httpx2
 
 from ..protocol._kernel import Malformed
-from ..protocol._model import Delta, Done, Kept, Loaded, ModelError, ModelMessage, Progress, parse_model_message
+from ..protocol._model import HEAD, Delta, Done, Head, Kept, Loaded, ModelError, ModelMessage, Progress, parse_model_message
+from ._gguf import memory_needed, read_shape
 
 SCRIPT = "model-worker.js"
 #: A wasm32 tab addresses 4 GB in all; the weights, the context's cache and llama.cpp's own
 #: buffers must fit in it, so a model file may take at most this much.
 MAX_MODEL_BYTES = 3_000_000_000
+#: What llama.cpp's WebAssembly may take in all (its most memory, less what the runtime
+#: itself and the tab's own buffers need): the loaded model must fit in it.
+MEMORY_BYTES = 4_294_901_760 - (256 << 20)
 #: Tokens of context the model is loaded with: the loop's requests are trimmed to fit (see
 #: agent.CONTEXT_TOKENS), and a small model on a CPU is slow past a few thousand.
 N_CTX = 8192
@@ -140,8 +144,13 @@ class InPageModel:
                 self.close()  # the kept file changed under the loaded one
 
     async def load(self, n_ctx: int = N_CTX, n_threads: int = N_THREADS) -> Loaded:
-        """Load the kept model (at once if it is loaded already)."""
+        """Load the kept model (at once if it is loaded already), once its head says it fits."""
         async with self._lock:
+            if self.loaded is None:
+                head = _expect(await self._ask({"type": "head", "bytes": HEAD}), Head)
+                problem = wont_fit(head, n_ctx)
+                if problem:
+                    raise InPageFailed(problem)
             self.loaded = _expect(await self._ask({"type": "load", "n_ctx": n_ctx, "n_threads": n_threads}), Loaded)
             return self.loaded
 
@@ -196,6 +205,23 @@ def too_big(size: int) -> str:
         f"This model is {size / 1e9:.2f} GB: more than the {MAX_MODEL_BYTES / 1e9:.0f} GB a model may take in this tab "
         "(WebAssembly here can address 4 GB in all, for the weights and their working memory). Choose a smaller "
         "or more quantised GGUF (a 0.5B–3B model at Q4 fits)."
+    )
+
+
+def wont_fit(head: Head, n_ctx: int) -> str:
+    """Why the kept model will not fit in the tab at ``n_ctx`` tokens ("" when it will, or
+    when its head does not say how big it is: the file's size was checked when it was kept)."""
+    shape = read_shape(head.data)
+    if shape is None:
+        return ""
+    need = memory_needed(head.size, shape, n_ctx)
+    if need.total <= MEMORY_BYTES:
+        return ""
+    return (
+        f"{head.name} will not fit in this tab: at a context of {n_ctx:,} tokens it needs about "
+        f"{need.total / 1e9:.1f} GB ({need.weights / 1e9:.1f} GB of weights, {need.cache / 1e9:.1f} GB to remember the "
+        f"conversation, {need.buffers / 1e9:.1f} GB to work in), and WebAssembly here can address "
+        f"{MEMORY_BYTES / 1e9:.1f} GB. Choose a smaller or more quantised GGUF (a 0.5B–3B model at Q4 fits)."
     )
 
 

@@ -22,7 +22,7 @@ from ._kernel import (
     parse_startup,
 )
 from ._page import APP_MESSAGES, BUTTON_ACTIONS, PAGE_ACTIONS, PAGE_MESSAGES, Early, ModelFile, PageAction, Restore, SaveSvg, page_files, parse_page_action
-from ._model import MODEL_MESSAGES, TO_MODEL, Delta, Done, Kept, Loaded, ModelError, ModelMessage, Progress, parse_model_message
+from ._model import HEAD, MODEL_MESSAGES, TO_MODEL, Delta, Done, Head, Kept, Loaded, ModelError, ModelMessage, Progress, parse_model_message
 from ._outputs import BOKEH_MIME, PLOTLY_MIME, TABLE_MIME, UNSHOWABLE, clean_output, clean_result, is_base64, unshowable
 
 __all__ = [
@@ -35,6 +35,8 @@ __all__ = [
     "TO_MODEL",
     "Delta",
     "Done",
+    "HEAD",
+    "Head",
     "Kept",
     "Loaded",
     "ModelError",

@@ -14,13 +14,15 @@ from ._kernel import SHORT, Malformed
 from ._outputs import MAX_TEXT, Invalid, _count, _number, _text
 
 #: What the app posts to the model worker.
-TO_MODEL = ("kept", "keep", "load", "forget", "chat", "abort")
+TO_MODEL = ("kept", "keep", "head", "load", "forget", "chat", "abort")
 #: What the model worker posts back.
-MODEL_MESSAGES = ("kept", "progress", "loaded", "delta", "done", "error")
+MODEL_MESSAGES = ("kept", "progress", "head", "loaded", "delta", "done", "error")
 #: The reasons a reply ends.
 FINISH_REASONS = ("stop", "length")
 #: Longest chat template shown (characters).
 TEMPLATE = 100_000
+#: Most bytes of a model file's head the app reads (its metadata, before loading).
+HEAD = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,15 @@ class Progress:
 
     done: int
     total: int
+
+
+@dataclass(frozen=True)
+class Head:
+    """The kept model file's first bytes (at most HEAD), with its name and whole size."""
+
+    name: str
+    size: int
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -76,7 +87,7 @@ class ModelError:
     id: int | None = None
 
 
-ModelMessage = Union[Kept, Progress, Loaded, Delta, Done, ModelError]
+ModelMessage = Union[Kept, Progress, Head, Loaded, Delta, Done, ModelError]
 
 
 def parse_model_message(data: Any) -> ModelMessage:
@@ -91,6 +102,11 @@ def parse_model_message(data: Any) -> ModelMessage:
             return Kept(_text(data.get("name") or "", "name", SHORT), _count(data.get("size"), "size"))
         if kind == "progress":
             return Progress(_count(data.get("done"), "done"), _count(data.get("total"), "total"))
+        if kind == "head":
+            head = data.get("data")
+            if not isinstance(head, (bytes, bytearray, memoryview)) or len(head) > HEAD:
+                raise Invalid(f"data is not bytes, or more than {HEAD} of them")
+            return Head(_text(data.get("name"), "name", SHORT), _count(data.get("size"), "size"), bytes(head))
         if kind == "loaded":
             counts = [_count(data.get(k), k) for k in ("size", "n_ctx", "n_ctx_train", "n_layer", "threads")]
             return Loaded(_text(data.get("name"), "name", SHORT), *counts, _text(data.get("template", ""), "template", TEMPLATE))
