@@ -19,6 +19,8 @@ unless the scores come out as scripted.
 
     python benchmarks/eval.py --base-url http://127.0.0.1:8080/v1 --model NAME [--only 1,9,17] [--limit 5]
         [--timeout 300] [--api-key-env OPENAI_API_KEY] [--json out.json] [--site _site]
+    python benchmarks/eval.py --llama-server qwen-1.5b   # llama.cpp's server started here, the test suite's weights
+    python benchmarks/eval.py --in-page MODEL.gguf       # the model inside the page
     python benchmarks/eval.py --self-check
 
 The page calls the endpoint from the browser: a local server must allow the page's origin
@@ -29,6 +31,7 @@ remote endpoint the questions (and what the model's code prints) are sent there.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -55,6 +58,7 @@ from tests.browser.conftest import (  # noqa: E402
     start_new_conversation,
     wait_for,
 )
+from tests._models import MODELS, LlamaServer, fetch  # noqa: E402
 from tools.mock_model import MockModel, echo, text  # noqa: E402
 
 import eval_data  # noqa: E402
@@ -309,6 +313,8 @@ def main() -> None:
     parser.add_argument("--base-url", help="the endpoint, e.g. http://127.0.0.1:8080/v1")
     parser.add_argument("--model", default="", help="the model id the endpoint expects")
     parser.add_argument("--in-page", type=Path, metavar="GGUF", help="the in-page model (llama.cpp in the tab) with this file")
+    parser.add_argument("--llama-server", choices=sorted(MODELS), help="start llama.cpp's server (xllamacpp) with these weights "
+                        "(tests/_models.py, fetched and checked) and its own chat template, for the run")
     parser.add_argument("--api-key-env", help="the name of an environment variable holding the endpoint's key")
     parser.add_argument("--only", help="question ids, comma-separated")
     parser.add_argument("--limit", type=int, help="at most this many questions")
@@ -323,9 +329,19 @@ def main() -> None:
         from localyst.llm import IN_PAGE_URL
 
         args.base_url, args.model = IN_PAGE_URL, args.in_page.name
-    if not args.self_check and not args.base_url:
-        parser.error("--base-url is needed (or --in-page, or --self-check)")
+    if not args.self_check and not args.base_url and not args.llama_server:
+        parser.error("--base-url is needed (or --llama-server, --in-page, or --self-check)")
 
+    with contextlib.ExitStack() as stack:
+        if args.llama_server:
+            fetch(args.llama_server)
+            server = stack.enter_context(LlamaServer(args.llama_server))
+            args.base_url, args.model = server.base_url, server.model
+        evaluate(args)
+
+
+def evaluate(args: argparse.Namespace) -> None:
+    """Make the data, ask the questions, print the table (and write the JSON)."""
     with tempfile.TemporaryDirectory(prefix="localyst-eval-") as tmp:
         folder = Path(tmp)
         eval_data.write(folder, args.seed)

@@ -6,6 +6,7 @@ One Node process serves the whole module (Pyodide and the packages load once, ~7
 from __future__ import annotations
 
 import socket
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -74,12 +75,12 @@ def test_the_runtime_is_pyodide_with_the_pinned_stack(node: PyodideNode) -> None
     info = node.run(
         "import sys, openai, pydantic\n"
         "{'platform': sys.platform, 'python': sys.version.split()[0], 'openai': openai.__version__,"
-        " 'pydantic': pydantic.VERSION, 'transport': type(llm.make_client("
-        "llm.Endpoint('http://127.0.0.1:9/v1'))._client._transport).__qualname__}"
+        " 'pydantic': pydantic.VERSION, 'transport': [c.__name__ for c in type(llm.make_client("
+        "llm.Endpoint('http://127.0.0.1:9/v1'))._client._transport).__mro__]}"
     )
     assert info["platform"] == "emscripten" and info["python"] == "3.12.7"
     assert info["openai"].startswith("3.") and str(info["pydantic"]).startswith("1.10")
-    assert info["transport"] == "AsyncJavascriptFetchTransport"  # httpx2-jsfetch: requests go through fetch
+    assert "AsyncJavascriptFetchTransport" in info["transport"]  # httpx2-jsfetch: requests go through fetch
 
 
 def test_stream_arrives_incrementally(node: PyodideNode, mock: MockModel) -> None:
@@ -91,6 +92,33 @@ def test_stream_arrives_incrementally(node: PyodideNode, mock: MockModel) -> Non
     assert result["events"][-1]["type"] == "Finished" and result["events"][-1]["reason"] == "stop"
     spread = deltas[-1]["t"] - deltas[0]["t"]
     assert spread >= 0.9, f"chunks were not delivered as they came (first to last: {spread:.2f} s)"
+
+
+def test_a_stream_closed_early_ends_its_request_at_the_server(node: PyodideNode, mock: MockModel) -> None:
+    """Stop closes the stream: the server must see the connection end, or a local model
+    server goes on generating (and, with one slot, refuses the next request) for minutes."""
+    mock.script(slow(" ".join(f"w{i}" for i in range(40)), delay_per_chunk=0.1, chunks=40))
+    got = node.run(
+        "async def first_two():\n"
+        "    endpoint = llm.Endpoint(BASE, '', 'mock-small')\n"
+        "    events = llm.stream_chat(llm.make_client(endpoint), 'mock-small', [{'role': 'user', 'content': 'hi'}])\n"
+        "    texts = []\n"
+        "    async for event in events:\n"
+        "        if type(event).__name__ == 'TextDelta':\n"
+        "            texts.append(event.text)\n"
+        "            if len(texts) == 2:\n"
+        "                break\n"
+        "    await events.aclose()\n"
+        "    return texts\n"
+        "await first_two()".replace("BASE", repr(mock.base_url))
+    )
+    assert len(got) == 2
+    deadline = time.monotonic() + 3  # 30 more chunks would take 3 s: the server notices far sooner
+    while not mock.abandoned and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert mock.abandoned, "the server wrote the whole stream: closing it did not end the request"
+    sent, total = mock.abandoned[0]
+    assert sent < total - 10, mock.abandoned
 
 
 def test_tool_call_deltas_assemble(node: PyodideNode, mock: MockModel) -> None:

@@ -348,10 +348,16 @@ class _Handler(BaseHTTPRequestHandler):
         self._cors_headers()
         self.end_headers()
         self.wfile.flush()
-        for item in chunks(reply, model, messages, include_usage):
+        items = list(chunks(reply, model, messages, include_usage))
+        for sent, item in enumerate(items):
             if reply.delay:
                 time.sleep(reply.delay)
-            self._write_chunk(b"data: " + json.dumps(item).encode() + b"\n\n")
+            try:
+                self._write_chunk(b"data: " + json.dumps(item).encode() + b"\n\n")
+            except (BrokenPipeError, ConnectionResetError):  # the client went away: as a real server, stop writing
+                self.server.mock._abandoned(sent, len(items))
+                self.close_connection = True
+                return
         if reply.cut == "abrupt":
             self._drop_connection()
             return
@@ -397,6 +403,8 @@ class MockModel:
         self.api_key = api_key
         self.known_models_only = known_models_only
         self.requests: list[Recorded] = []
+        #: (chunks written, chunks due) of each stream whose client went away before its end
+        self.abandoned: list[tuple[int, int]] = []
         self._queue: deque[list[Any]] = deque()
         self._lock = threading.Lock()
         self._server: _Server | None = None
@@ -438,6 +446,7 @@ class MockModel:
         with self._lock:
             self._queue.clear()
             self.requests.clear()
+            self.abandoned.clear()
 
     def chat_requests(self) -> list[Recorded]:
         """The chat-completion POSTs received so far."""
@@ -446,6 +455,10 @@ class MockModel:
     def _record(self, request: Recorded) -> None:
         with self._lock:
             self.requests.append(request)
+
+    def _abandoned(self, sent: int, total: int) -> None:
+        with self._lock:
+            self.abandoned.append((sent, total))
 
     def _next_reply(self, messages: list[Mapping[str, Any]]) -> Reply:
         with self._lock:

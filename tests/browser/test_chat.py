@@ -59,6 +59,7 @@ def test_stop_aborts_the_stream(app, mock):
     last = message_texts(app)[-1]
     assert WORDS[0] in last
     assert WORDS[-1] not in last, "the stream went on after Stop"
+    assert mock.abandoned, "the server wrote the whole stream: Stop did not end the request"
     # The chat still works after a stop.
     mock.script(text("still here"))
     send_message(app, "Are you there?")

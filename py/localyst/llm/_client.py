@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import httpx2
 import openai
 
@@ -34,8 +36,41 @@ def make_client(endpoint: Endpoint, *, max_retries: int = MAX_RETRIES) -> openai
         max_retries=max_retries,
         # A plain httpx2 client: the SDK's default one sets connection limits, which
         # Pyodide's fetch transport cannot honour and warns about.
-        http_client=httpx2.AsyncClient(timeout=TIMEOUT, follow_redirects=True, event_hooks=hooks),
+        http_client=httpx2.AsyncClient(timeout=TIMEOUT, follow_redirects=True, event_hooks=hooks, transport=_transport()),
     )
+
+
+def _transport() -> httpx2.AsyncBaseTransport | None:
+    """In the browser, fetch (httpx2-jsfetch) with streams that end their request when closed
+    early. Its own streams only let go of the body's reader on close: the connection stays
+    open and the server goes on writing — a local model server generating for minutes after
+    Stop, and refusing the next request while its one slot is busy. Elsewhere, httpx2's own."""
+    if sys.platform != "emscripten":
+        return None
+    from httpx2_jsfetch import AsyncJavascriptFetchTransport
+
+    class Fetch(AsyncJavascriptFetchTransport):
+        async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+            response = await super().handle_async_request(request)
+            response.stream = _AbortOnClose(response.stream)
+            return response
+
+    return Fetch()
+
+
+class _AbortOnClose(httpx2.AsyncByteStream):
+    """A fetch response's body that aborts the fetch when closed (after the end: a no-op)."""
+
+    def __init__(self, stream: httpx2.AsyncByteStream) -> None:
+        self._stream = stream
+
+    async def __aiter__(self):  # type: ignore[override]
+        async for chunk in self._stream:
+            yield chunk
+
+    async def aclose(self) -> None:
+        self._stream.abort_controller_js.abort()  # type: ignore[attr-defined]
+        await self._stream.aclose()
 
 
 def _clean_headers(*, strip_stainless: bool, keyless: bool):
