@@ -386,6 +386,7 @@ TEXT_CALLS = {
     "function wrapper, raw newline": '```json\n{"function": {"name": "run_python", "parameters": {"code": "x = 17\nprint(x * 23)"}}}\n```',
     "tool_call markup": 'I will compute it.\n<tool_call>\n{"name": "run_python", "arguments": {"code": "print(17 * 23)"}}\n</tool_call>',
     "triple-quoted code": '```json\n{"name": "run_python", "arguments": {"code": """\nprint(17 * 23)\n"""}}\n```',
+    "the whole reply, function as name": '{\n  "function": "run_python",\n  "arguments": {\n    "code": "print(17 * 23)"\n  }\n}',
     "python block": "Let me compute.\n\n```python\nprint(17 * 23)\n```",
 }
 

@@ -30,7 +30,7 @@ _CALL_INFO = re.compile(r"(?:json|tool_call|tool_code|function_call)?\s*$", re.I
 _TAGGED = re.compile(r"<tool_call>\s*(?P<body>.*?)\s*(?:(?P<closed></tool_call>)|\Z)", re.DOTALL)
 # A call whose "code" is a Python triple-quoted string: not JSON, but its meaning is plain.
 _TRIPLE_QUOTED = re.compile(r'"code"\s*:\s*(?P<q>"""|\'\'\')(?P<code>.*?)(?P=q)', re.DOTALL)
-_NAMES_RUN_PYTHON = re.compile(r'"name"\s*:\s*"' + RUN_PYTHON + '"')
+_NAMES_RUN_PYTHON = re.compile(r'"(?:name|function)"\s*:\s*"' + RUN_PYTHON + '"')
 
 
 @dataclass(frozen=True)
@@ -67,13 +67,15 @@ def python_code(reply: str, *, cut_off: bool = False) -> TextCode:
 
 def code_in_text(reply: str, *, cut_off: bool = False) -> TextCode:
     """In tools mode, when the reply has no tool calls: the run_python calls written in its
-    text (a ```json block or <tool_call> markup naming run_python), else its ```python
-    blocks. Calls win: a model that wrote a call meant it to run, and its code may also be
-    quoted in a python block for the person."""
+    text (a ```json block, <tool_call> markup, or the whole reply as JSON, naming
+    run_python), else its ```python blocks. Calls win: a model that wrote a call meant it
+    to run, and its code may also be quoted in a python block for the person."""
     calls: list[str] = []
     problem: Missed = ""
     candidates = [(m["body"], m["closed"] is not None) for m in _TAGGED.finditer(reply)]
     candidates += [(m["body"], m["closed"] is not None) for m in _BLOCK.finditer(reply) if _CALL_INFO.fullmatch(m["info"])]
+    if reply.lstrip().startswith("{"):  # the whole reply is the call, with no fence at all
+        candidates.append((reply, reply.rstrip().endswith("}")))
     for body, closed in candidates:
         incomplete = cut_off and not closed
         code = None if incomplete else call_code(body)
@@ -90,7 +92,8 @@ def code_in_text(reply: str, *, cut_off: bool = False) -> TextCode:
 def call_code(text: str) -> str | None:
     """The code of a run_python call written as text, in any of the shapes models use:
     {"name": "run_python", "arguments": {...} or "..."}, "parameters" for "arguments", the
-    same inside {"function": ...}, raw newlines inside strings, or a triple-quoted "code"."""
+    same inside {"function": ...}, "function" for "name", raw newlines inside strings, or a
+    triple-quoted "code"."""
     text = text.strip()
     try:
         parsed = json.loads(text, strict=False)  # strict=False: raw newlines in strings
@@ -107,7 +110,7 @@ def _code_of_call(parsed: Any) -> str | None:
         return None
     if isinstance(parsed.get("function"), dict):
         parsed = parsed["function"]
-    if parsed.get("name") != RUN_PYTHON:
+    if RUN_PYTHON not in (parsed.get("name"), parsed.get("function")):  # {"function": "run_python", ...} too
         return None
     arguments = parsed.get("arguments", parsed.get("parameters"))
     if isinstance(arguments, str):
