@@ -9,13 +9,16 @@ most --timeout seconds) until Stop is gone. Then it reads the final answer (the 
 last text of the turn, not its code or the code's output), the figures the turn showed, the
 number of model requests ("Sent to the model (N requests)"), the tokens (the turn's usage
 line; "about" when the app had to estimate them) and the time from Enter to the end of the
-turn, and scores it: correct, wrong, or no answer (no final text, or the time ran out).
+turn, and scores it: correct, wrong, or no answer (no final text; the time ran out; or the
+app stopped the turn on its budget — too many model requests or failed cells in a row — so
+that the last text is the app's notice, not the model's answer).
 The expected answers are computed by pandas in this CPython from the same files.
 
---self-check (which ignores --only and --limit) runs five questions against the scripted model (tools/mock_model.py), which
-answers three through real run_python cells in the page's kernel, draws the chart and
-answers one wrongly: it proves the runner and its scoring, with no real model, and fails
-unless the scores come out as scripted.
+--self-check (which ignores --only and --limit) runs six questions against the scripted
+model (tools/mock_model.py), which answers three through real run_python cells in the
+page's kernel, draws the chart, answers one wrongly and writes three failing cells in a row
+for the last: it proves the runner and its scoring, with no real model, and fails unless
+the scores come out as scripted.
 
     python benchmarks/eval.py --base-url http://127.0.0.1:8080/v1 --model NAME [--only 1,9,17] [--limit 5]
         [--timeout 300] [--api-key-env OPENAI_API_KEY] [--json out.json] [--site _site]
@@ -99,6 +102,8 @@ READ_TURN = """(el) => {
 }"""
 TOKENS = re.compile(r"tokens: (about )?([\d,]+) sent · ([\d,]+) received")
 REQUESTS = re.compile(r"Sent to the model \((\d+) requests?\)")
+#: How the app's budget notices begin (localyst.agent's Budget): the turn ended without an answer.
+BUDGET_STOP = "Stopped after "
 
 
 def serve_site(root: Path) -> tuple[serve.SiteServer, str]:
@@ -161,12 +166,13 @@ def ask(page, question: eval_questions.Question, folder: Path, timeout: float) -
             break
     seconds = time.perf_counter() - sent
     turn = read_turn(page)
-    if timed_out or not turn["answer"] and not (question.kind == "chart" and turn["figures"]):
+    stopped = "time" if timed_out else "budget" if turn["answer"].startswith(BUDGET_STOP) else ""
+    if stopped or not turn["answer"] and not (question.kind == "chart" and turn["figures"]):
         score = "no answer"
     else:
         score = question.check(turn["answer"], turn["figures"])
     return {"id": question.id, "kind": question.kind, "question": question.text, "expected": question.summary(),
-            "score": score, "seconds": round(seconds, 2), "timed_out": timed_out, **turn}
+            "score": score, "seconds": round(seconds, 2), "timed_out": timed_out, "stopped": stopped, **turn}
 
 
 def open_app(page, site_url: str, base_url: str, model: str, api_key: str | None, model_file: Path | None = None) -> None:
@@ -233,7 +239,9 @@ def table(results: list[dict]) -> str:
         lines.append(f"{r['id']:>3}  {r['kind']:<8} {r['score']:<9} {r.get('steps', 0):>5} {tokens:>8} "
                      f"{r.get('seconds', 0):>6.1f}s  {r['expected'][:24]} / {answer}")
     counts = {s: sum(r["score"] == s for r in results) for s in ("correct", "wrong", "no answer")}
-    lines.append(f"correct {counts['correct']}/{len(results)}, wrong {counts['wrong']}, no answer {counts['no answer']}")
+    why = {s: sum(r.get("stopped") == s for r in results) for s in ("budget", "time")}
+    lines.append(f"correct {counts['correct']}/{len(results)}, wrong {counts['wrong']}, no answer {counts['no answer']} "
+                 f"(stopped by the app's budget {why['budget']}, by the time limit {why['time']})")
     return "\n".join(lines)
 
 
@@ -284,6 +292,8 @@ SELF_CHECK = {
     28: ([text("The data cannot say: there is no cost column, so the profit margin cannot be determined.")], "correct"),
     1: ([run_code(CLEAN + "print(len(orders.drop_duplicates('customer_id')))"),
          lambda m: text(f"There are **{_printed(m)}** orders.")], "wrong"),
+    # three failing cells in a row: the app stops the turn, and its notice is no answer
+    2: ([run_code("1 / 0"), run_code("int('x')"), run_code("[][1]")], "no answer"),
 }
 
 
@@ -369,7 +379,7 @@ def evaluate(args: argparse.Namespace) -> None:
         wrong = self_check_failures(results)
         if wrong:
             sys.exit(f"self-check failed: questions {wrong} were not scored as scripted")
-        print("self-check passed: the scripted right answers scored correct, the wrong one wrong")
+        print("self-check passed: the scripted right answers scored correct, the wrong one wrong, the stopped one no answer")
 
 
 if __name__ == "__main__":
