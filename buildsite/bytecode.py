@@ -9,6 +9,7 @@ prepares the sources, puts the results back into the wheels, and caches them.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -44,7 +45,10 @@ def byte_compile(pyo: Path, packages: dict[str, PackageSpec], names: list[str], 
         compiled, said = _compile_members(runner, pyo, todo, keep, f"cpython-{TARGET_PYTHON.major}{TARGET_PYTHON.minor}")
         by_file = {packages[n].file_name: n for n in names}
         for file_name, members in compiled.items():
-            rewrite_wheel(cached[by_file[file_name]], members)
+            dest = cached[by_file[file_name]]
+            part = dest.with_name(f"{dest.name}.part-{os.getpid()}")
+            rewrite_wheel(part, members)
+            os.replace(part, dest)  # whole or not at all: another build may be reading the cache
     for n in names:
         shutil.copyfile(cached[n], pyo / packages[n].file_name)
         packages[n].sha256 = sha256_file(pyo / packages[n].file_name)

@@ -20,6 +20,7 @@ python3 -m venv .venv
 .venv/bin/python -m tests._models fetch qwen-0.5b
 
 status=0
+# serial by default; `-n 2 --dist loadscope` (pytest-xdist) runs two workers (see README)
 .venv/bin/python -m pytest -ra --durations=15 "$@" || status=$?
 if [ "$status" = 5 ]; then
   echo "pytest collected no tests: that is a failure here" >&2
