@@ -363,9 +363,10 @@ def test_every_message_to_and_from_the_model_worker_is_in_the_one_list() -> None
 
 
 def test_a_model_worker_message_becomes_its_type_or_is_refused() -> None:
-    from localyst.protocol import Delta, Done, Kept, ModelError, parse_model_message
+    from localyst.protocol import HEAD, Delta, Done, Head, Kept, ModelError, parse_model_message
 
     assert parse_model_message({"type": "kept", "name": None, "size": 0}) == Kept("", 0)
+    assert parse_model_message({"type": "head", "name": "m.gguf", "size": 9, "data": memoryview(b"GGUF")}) == Head("m.gguf", 9, b"GGUF")
     assert parse_model_message({"type": "delta", "id": 3, "text": "<b>hi</b>"}) == Delta(3, "<b>hi</b>")  # text is data
     done = {"type": "done", "id": 3, "finish_reason": "length", "prompt_tokens": 5, "tokens": 2, "first_token_ms": None, "ms": 9.5}
     assert parse_model_message(done) == Done(3, "length", 5, 2, None, 9.5)
@@ -374,6 +375,8 @@ def test_a_model_worker_message_becomes_its_type_or_is_refused() -> None:
         ({"type": "delta", "id": 3, "text": ["not", "text"]}, 3),
         ({"type": "done", **{k: v for k, v in done.items() if k != "type"}, "finish_reason": "tool_calls"}, 3),
         ({"type": "loaded", "name": "m", "size": -1}, None),
+        ({"type": "head", "name": "m", "size": 9, "data": "GGUF"}, None),  # text, not bytes
+        ({"type": "head", "name": "m", "size": 9, "data": bytes(HEAD + 1)}, None),  # more than was asked for
         ({"type": "run", "code": "1"}, None),
         ("a string", None),
     ):
